@@ -1,0 +1,16 @@
+using InfisicalKms.Core.Organizations;
+
+namespace InfisicalKms.Core.Access;
+
+/// <summary>Who is calling: a machine identity (API) or a user (web UI), with its organization role.</summary>
+/// <remarks>Carries no credential; services authorise with it and audit records name it.</remarks>
+public sealed record Actor(ActorType Type, Guid Id, string Name, Guid OrganizationId, OrgRole OrgRole)
+{
+    public bool IsOrgAdmin => OrgRole == OrgRole.Admin;
+}
+
+public enum ActorType
+{
+    Identity,
+    User,
+}

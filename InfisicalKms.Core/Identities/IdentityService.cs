@@ -1,0 +1,167 @@
+using InfisicalKms.Core.Access;
+using InfisicalKms.Core.Auth;
+using InfisicalKms.Core.Errors;
+using InfisicalKms.Core.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace InfisicalKms.Core.Identities;
+
+/// <summary>Machine identities, Universal Auth and client secrets (spec §8.7–§8.9). Organization admins only.</summary>
+public sealed class IdentityService(IDbContextFactory<KmsDbContext> dbFactory, TimeProvider clock)
+{
+    public async Task<IdentityInfo> CreateAsync(Actor actor, CreateIdentityRequest request, CancellationToken ct)
+    {
+        RequireOrg(actor, request.OrganizationId);
+        RequireAdmin(actor, "create");
+        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+        DateTime now = clock.GetUtcNow().UtcDateTime;
+        var identity = new MachineIdentity
+        {
+            Id = Guid.CreateVersion7(),
+            OrganizationId = actor.OrganizationId,
+            Name = request.Name,
+            OrgRole = request.Role,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Identities.Add(identity);
+        await db.SaveChangesAsync(ct);
+        return new IdentityInfo(identity, HasUniversalAuth: false);
+    }
+
+    public async Task<IReadOnlyList<IdentityInfo>> ListAsync(Actor actor, string organizationId, CancellationToken ct)
+    {
+        RequireOrg(actor, organizationId);
+        RequireAdmin(actor, "read");
+        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.Identities.AsNoTracking().Where(i => i.OrganizationId == actor.OrganizationId)
+            .Select(i => new { Identity = i, HasUa = db.UniversalAuths.Any(u => u.IdentityId == i.Id) })
+            .ToListAsync(ct);
+        return rows.OrderBy(r => r.Identity.Name, StringComparer.Ordinal).ThenBy(r => r.Identity.Id)
+            .Select(r => new IdentityInfo(r.Identity, r.HasUa)).ToList();
+    }
+
+    /// <summary>Deletes the identity with its auth, secrets, memberships and tokens (cascade), revoking every token.</summary>
+    public async Task<IdentityInfo> DeleteAsync(Actor actor, string identityId, CancellationToken ct)
+    {
+        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+        MachineIdentity identity = await FindAsync(db, actor, identityId, "delete", ct);
+        bool hasUa = await db.UniversalAuths.AnyAsync(u => u.IdentityId == identity.Id, ct);
+        db.Identities.Remove(identity);
+        await db.SaveChangesAsync(ct);
+        return new IdentityInfo(identity, hasUa);
+    }
+
+    public async Task<UniversalAuthConfig> AttachUniversalAuthAsync(Actor actor, string identityId, AttachUniversalAuthRequest request, CancellationToken ct)
+    {
+        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+        MachineIdentity identity = await FindAsync(db, actor, identityId, "edit", ct);
+        if (request.AccessTokenTtl > request.AccessTokenMaxTtl)
+        {
+            throw new KmsBadRequestException("Access token TTL cannot be greater than max TTL");
+        }
+
+        if (await db.UniversalAuths.AnyAsync(u => u.IdentityId == identity.Id, ct))
+        {
+            throw new KmsBadRequestException($"Universal auth is already configured for identity with ID \"{identityId}\"");
+        }
+
+        DateTime now = clock.GetUtcNow().UtcDateTime;
+        var ua = new UniversalAuthConfig
+        {
+            Id = Guid.CreateVersion7(),
+            IdentityId = identity.Id,
+            ClientId = Guid.NewGuid(),
+            AccessTokenTtl = request.AccessTokenTtl,
+            AccessTokenMaxTtl = request.AccessTokenMaxTtl,
+            AccessTokenTrustedIps = TrustedIpRange.Join(request.AccessTokenTrustedIps),
+            ClientSecretTrustedIps = TrustedIpRange.Join(request.ClientSecretTrustedIps),
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.UniversalAuths.Add(ua);
+        await db.SaveChangesAsync(ct);
+        return ua;
+    }
+
+    public async Task<UniversalAuthConfig> GetUniversalAuthAsync(Actor actor, string identityId, CancellationToken ct)
+    {
+        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+        MachineIdentity identity = await FindAsync(db, actor, identityId, "read", ct);
+        return await RequireUaAsync(db, identity, identityId, ct);
+    }
+
+    public async Task<CreatedClientSecret> CreateClientSecretAsync(Actor actor, string identityId, CreateClientSecretRequest request, CancellationToken ct)
+    {
+        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+        MachineIdentity identity = await FindAsync(db, actor, identityId, "edit", ct);
+        UniversalAuthConfig ua = await RequireUaAsync(db, identity, identityId, ct);
+        string secret = Secrets.NewClientSecret();
+        var data = new ClientSecret
+        {
+            Id = Guid.CreateVersion7(),
+            UniversalAuthId = ua.Id,
+            Description = request.Description,
+            Prefix = secret[..4],
+            SecretHash = Secrets.Hash(secret),
+            Ttl = request.Ttl,
+            NumUsesLimit = request.NumUsesLimit,
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
+        };
+        db.ClientSecrets.Add(data);
+        await db.SaveChangesAsync(ct);
+        return new CreatedClientSecret(secret, data);
+    }
+
+    public async Task<IReadOnlyList<ClientSecret>> ListClientSecretsAsync(Actor actor, string identityId, CancellationToken ct)
+    {
+        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+        MachineIdentity identity = await FindAsync(db, actor, identityId, "read", ct);
+        UniversalAuthConfig ua = await RequireUaAsync(db, identity, identityId, ct);
+        List<ClientSecret> secrets = await db.ClientSecrets.AsNoTracking().Where(s => s.UniversalAuthId == ua.Id).ToListAsync(ct);
+        return secrets.OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id).ToList();
+    }
+
+    public async Task<ClientSecret> RevokeClientSecretAsync(Actor actor, string identityId, string clientSecretId, CancellationToken ct)
+    {
+        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+        MachineIdentity identity = await FindAsync(db, actor, identityId, "edit", ct);
+        UniversalAuthConfig ua = await RequireUaAsync(db, identity, identityId, ct);
+        Guid secretId = Guid.Parse(clientSecretId);
+        ClientSecret secret = await db.ClientSecrets.FirstOrDefaultAsync(s => s.Id == secretId && s.UniversalAuthId == ua.Id, ct)
+            ?? throw new KmsNotFoundException($"Client secret with ID \"{clientSecretId}\" not found");
+        secret.IsRevoked = true;
+        await db.SaveChangesAsync(ct);
+        return secret;
+    }
+
+    private static void RequireOrg(Actor actor, string organizationId)
+    {
+        if (!Guid.TryParse(organizationId, out Guid orgId) || orgId != actor.OrganizationId)
+        {
+            throw new KmsNotFoundException($"Organization with ID \"{organizationId}\" not found");
+        }
+    }
+
+    private static void RequireAdmin(Actor actor, string action)
+    {
+        if (!actor.IsOrgAdmin)
+        {
+            throw new KmsPermissionDeniedException(action, Permission.Subjects.Identity);
+        }
+    }
+
+    /// <summary>An identity of the caller's organization (others are "not found"), then the admin check.</summary>
+    private static async Task<MachineIdentity> FindAsync(KmsDbContext db, Actor actor, string identityId, string action, CancellationToken ct)
+    {
+        Guid id = Guid.Parse(identityId);
+        MachineIdentity identity = await db.Identities.FirstOrDefaultAsync(i => i.Id == id && i.OrganizationId == actor.OrganizationId, ct)
+            ?? throw KmsNotFoundException.Identity(identityId);
+        RequireAdmin(actor, action);
+        return identity;
+    }
+
+    private static async Task<UniversalAuthConfig> RequireUaAsync(KmsDbContext db, MachineIdentity identity, string identityId, CancellationToken ct) =>
+        await db.UniversalAuths.AsNoTracking().FirstOrDefaultAsync(u => u.IdentityId == identity.Id, ct)
+        ?? throw new KmsNotFoundException($"Universal auth for identity with ID \"{identityId}\" not found");
+}

@@ -1,0 +1,79 @@
+using InfisicalKms.Core.Auth;
+using InfisicalKms.Core.Envelope;
+using InfisicalKms.Core.Identities;
+using InfisicalKms.Core.Keys;
+using InfisicalKms.Core.Organizations;
+using InfisicalKms.Core.Projects;
+using InfisicalKms.Core.RootKeys;
+using InfisicalKms.Core.Storage;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+namespace InfisicalKms.Core;
+
+public static class KmsCoreServiceCollectionExtensions
+{
+    public const string DefaultConnectionString = "Data Source=data/kms.db";
+
+    /// <summary>Storage, the key hierarchy and the Core services.</summary>
+    public static IServiceCollection AddKmsCore(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
+    {
+        string connectionString = ResolveConnectionString(configuration.GetConnectionString("Kms") ?? DefaultConnectionString, out string dataDirectory);
+        services.AddDbContextFactory<KmsDbContext>(options => options.UseSqlite(connectionString));
+        services.TryAddSingleton(TimeProvider.System);
+
+        // Singletons: the root key lives once per process; the settings are read once at start-up.
+        services.AddSingleton(_ => RootKeySettings.From(configuration, environment.IsDevelopment(), dataDirectory));
+        services.AddSingleton<RootKey>();
+        services.AddSingleton<RootKeyInitializer>();
+        services.AddSingleton<EnvelopeEncryptor>();
+        services.AddSingleton<LoginRateLimiter>();
+        services.AddSingleton<IPasswordHasher<KmsUser>, PasswordHasher<KmsUser>>();
+
+        // Stateless over a DbContext factory: singletons are safe and avoid per-request allocation.
+        services.AddSingleton<KeyService>();
+        services.AddSingleton<KeyCryptoService>();
+        services.AddSingleton<TokenService>();
+        services.AddSingleton<IdentityService>();
+        services.AddSingleton<ProjectService>();
+        services.AddSingleton<MembershipService>();
+        services.AddSingleton<BootstrapService>();
+        return services;
+    }
+
+    /// <summary>Applies migrations, then loads or creates the root key. Throws <see cref="RootKeyConfigurationException"/> on refusal.</summary>
+    public static async Task InitializeKmsAsync(this IServiceProvider services, CancellationToken ct)
+    {
+        IDbContextFactory<KmsDbContext> factory = services.GetRequiredService<IDbContextFactory<KmsDbContext>>();
+        await using (KmsDbContext db = await factory.CreateDbContextAsync(ct))
+        {
+            await db.Database.MigrateAsync(ct);
+        }
+
+        await services.GetRequiredService<RootKeyInitializer>().InitializeAsync(ct);
+    }
+
+    /// <summary>Makes a relative SQLite path absolute (against the working directory) and creates its directory.</summary>
+    private static string ResolveConnectionString(string connectionString, out string dataDirectory)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString);
+        if (builder.DataSource is { Length: > 0 } source && source != ":memory:" && builder.Mode != SqliteOpenMode.Memory)
+        {
+            string path = Path.GetFullPath(source);
+            dataDirectory = Path.GetDirectoryName(path)!;
+            Directory.CreateDirectory(dataDirectory);
+            builder.DataSource = path;
+        }
+        else
+        {
+            dataDirectory = Path.GetFullPath("data");
+        }
+
+        return builder.ToString();
+    }
+}

@@ -1,0 +1,94 @@
+using InfisicalKms.Core.Auth;
+using InfisicalKms.Core.Errors;
+using InfisicalKms.Core.Identities;
+using InfisicalKms.Core.Storage;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace InfisicalKms.Core.Organizations;
+
+/// <summary>First-run set-up (spec §8.5): the first user, the organization and the instance-admin identity.</summary>
+public sealed class BootstrapService(IDbContextFactory<KmsDbContext> dbFactory, IPasswordHasher<KmsUser> passwordHasher, TimeProvider clock)
+{
+    // Serialises bootstraps inside this process; the transaction below does it across processes.
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+
+    public async Task<bool> IsSetUpAsync(CancellationToken ct)
+    {
+        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Users.AnyAsync(ct);
+    }
+
+    /// <remarks>The returned token is the only copy: it is stored hashed and has organization-admin rights.</remarks>
+    public async Task<BootstrapResult> BootstrapAsync(string email, string password, string organizationName, CancellationToken ct)
+    {
+        await Gate.WaitAsync(ct);
+        try
+        {
+            await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            if (await db.Users.AnyAsync(ct))
+            {
+                throw new KmsBadRequestException("Instance has already been set up");
+            }
+
+            DateTime now = clock.GetUtcNow().UtcDateTime;
+            var org = new Organization
+            {
+                Id = Guid.CreateVersion7(),
+                Name = organizationName,
+                Slug = SlugRule.Slugify(organizationName, 32, "organization"),
+                CreatedAt = now,
+                UpdatedAt = now,
+            };
+            var user = new KmsUser
+            {
+                Id = Guid.CreateVersion7(),
+                UserName = email,
+                NormalizedUserName = email.ToUpperInvariant(),
+                Email = email,
+                NormalizedEmail = email.ToUpperInvariant(),
+                EmailConfirmed = true,
+                SecurityStamp = Guid.NewGuid().ToString("N"),
+                OrganizationId = org.Id,
+                OrgRole = OrgRole.Admin,
+                CreatedAt = now,
+            };
+            user.PasswordHash = passwordHasher.HashPassword(user, password);
+            var identity = new MachineIdentity
+            {
+                Id = Guid.CreateVersion7(),
+                OrganizationId = org.Id,
+                Name = "instance-admin",
+                OrgRole = OrgRole.Admin,
+                HasTokenAuth = true,
+                CreatedAt = now,
+                UpdatedAt = now,
+            };
+            string token = Secrets.NewAccessToken();
+            db.Organizations.Add(org);
+            db.Users.Add(user);
+            db.Identities.Add(identity);
+            db.AccessTokens.Add(new AccessToken
+            {
+                Id = Guid.CreateVersion7(),
+                IdentityId = identity.Id,
+                TokenHash = Secrets.Hash(token),
+                IsBootstrap = true,
+                CreatedAt = now,
+            });
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+            return new BootstrapResult(user, org, identity, token);
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+}
+
+public sealed record BootstrapResult(KmsUser User, Organization Organization, MachineIdentity Identity, string Token)
+{
+    public override string ToString() => $"BootstrapResult(org {Organization.Id})";   // never the token
+}

@@ -1,0 +1,26 @@
+namespace InfisicalKms.Web.Api;
+
+/// <summary>Composes the HTTP API of spec §0 with its shared defaults.</summary>
+public static class KmsApi
+{
+    public static IEndpointRouteBuilder MapKmsApi(this IEndpointRouteBuilder app)
+    {
+        app.MapAuthEndpoints();
+
+        RouteGroupBuilder api = app.MapGroup("/api/v1").AddEndpointFilter<KmsAuthFilter>().WithTags("KMS");
+        api.MapGroup("/kms/keys").MapKeyEndpoints();
+        api.MapGroup("/kms/keys/{keyId}").MapCryptoEndpoints();
+        api.MapGroup("/projects").MapProjectEndpoints();
+        api.MapIdentityEndpoints();
+        return app;
+    }
+
+    /// <summary>Labels a route <c>x-compatibility: infisical</c> in the OpenAPI document (spec §0 labels).</summary>
+    public static RouteHandlerBuilder Infisical(this RouteHandlerBuilder route) => route.WithMetadata(new CompatibilityLabel("infisical"));
+
+    /// <summary>Labels a route <c>x-compatibility: extension</c>.</summary>
+    public static RouteHandlerBuilder Extension(this RouteHandlerBuilder route) => route.WithMetadata(new CompatibilityLabel("extension"));
+}
+
+/// <summary>Endpoint metadata: whether a route is Infisical-compatible or an extension.</summary>
+public sealed record CompatibilityLabel(string Value);

@@ -1,0 +1,38 @@
+using InfisicalKms.Core.Errors;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace InfisicalKms.Web.Api;
+
+/// <summary>
+/// Maps Core's closed set of failures to the error body once. Anything else under /api/ is a 500
+/// <c>Something went wrong</c>: logged here, with nothing of the exception in the response.
+/// </summary>
+public sealed class KmsExceptionHandler(ILogger<KmsExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+    {
+        if (!http.Request.Path.StartsWithSegments("/api"))
+        {
+            return false;
+        }
+
+        http.Response.Headers["X-Request-Id"] = RequestIds.Get(http);
+        http.Response.Headers.CacheControl = "no-store";
+        switch (exception)
+        {
+            case KmsException kms:
+                await ApiErrors.WriteAsync(http, kms);
+                break;
+            case BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }:
+                await ApiErrors.WriteAsync(http, 413, "PayloadTooLarge", "Request body exceeds the limit");
+                break;
+            default:
+                // Core never puts secrets or data in exception messages, so the type and stack are safe to log.
+                logger.LogError(exception, "Unhandled error on {Method} {Path} ({RequestId})", http.Request.Method, http.Request.Path, RequestIds.Get(http));
+                await ApiErrors.WriteAsync(http, 500, "InternalServerError", ApiErrors.InternalMessage);
+                break;
+        }
+
+        return true;
+    }
+}

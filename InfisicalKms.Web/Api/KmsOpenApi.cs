@@ -1,0 +1,48 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace InfisicalKms.Web.Api;
+
+/// <summary>The OpenAPI document of spec §10.9: Bearer security and an <c>x-compatibility</c> label per operation.</summary>
+public static class KmsOpenApi
+{
+    public static OpenApiOptions Configure(OpenApiOptions options)
+    {
+        options.ShouldInclude = description => description.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true;
+        options.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info = new OpenApiInfo { Title = "InfisicalKms API", Version = "v1" };
+            document.Components ??= new OpenApiComponents();
+            document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+            document.Components.SecuritySchemes["Bearer"] = new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description = "An access token from Universal Auth login or bootstrap.",
+            };
+            return Task.CompletedTask;
+        });
+        options.AddOperationTransformer((operation, context, _) =>
+        {
+            IList<object> metadata = context.Description.ActionDescriptor.EndpointMetadata;
+            if (metadata.OfType<CompatibilityLabel>().FirstOrDefault() is { } label)
+            {
+                operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
+                operation.Extensions["x-compatibility"] = new JsonNodeExtension(JsonValue.Create(label.Value));
+            }
+
+            if (metadata.OfType<IEndpointFilter>().Any() || context.Description.RelativePath?.StartsWith("api/v1/", StringComparison.Ordinal) == true
+                && !IsPublic(context.Description.RelativePath))
+            {
+                operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("Bearer", context.Document)] = [] }];
+            }
+
+            return Task.CompletedTask;
+        });
+        return options;
+    }
+
+    private static bool IsPublic(string path) =>
+        path is "api/v1/auth/universal-auth/login" or "api/v1/auth/token/renew" or "api/v1/auth/token/revoke" or "api/v1/admin/bootstrap";
+}

@@ -1,0 +1,21 @@
+using System.Security.Cryptography;
+
+namespace InfisicalKms.Web.Api;
+
+/// <summary>Per-request ID carried by <c>X-Request-Id</c> and every error body's <c>reqId</c>.</summary>
+public static class RequestIds
+{
+    private const string ItemKey = "kms.reqId";
+    private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+    public static string Get(HttpContext http)
+    {
+        if (http.Items[ItemKey] is not string id)
+        {
+            id = "req-" + RandomNumberGenerator.GetString(Alphabet, 12);
+            http.Items[ItemKey] = id;
+        }
+
+        return id;
+    }
+}

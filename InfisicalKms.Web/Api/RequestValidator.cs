@@ -1,0 +1,261 @@
+using System.Globalization;
+using System.Text.Json;
+using InfisicalKms.Core;
+using InfisicalKms.Core.Errors;
+
+namespace InfisicalKms.Web.Api;
+
+/// <summary>
+/// Step 4 of spec §1.8: reads fields from the path, query and JSON body and collects the first failure of
+/// each field, with the exact messages of spec §4. Call in the order of the route's table, then
+/// <see cref="ThrowIfInvalid"/>.
+/// </summary>
+public sealed class RequestValidator
+{
+    private readonly List<ValidationIssue> _issues = [];
+
+    public bool IsValid => _issues.Count == 0;
+
+    public bool Failed(string field) => _issues.Any(i => i.Field == field);
+
+    public void Fail(string field, string message)
+    {
+        if (!Failed(field))
+        {
+            _issues.Add(new ValidationIssue(field, message));
+        }
+    }
+
+    public void ThrowIfInvalid()
+    {
+        if (_issues.Count > 0)
+        {
+            throw new KmsValidationException(_issues);
+        }
+    }
+
+    /// <summary>A UUID path or query value (either case).</summary>
+    public Guid Uuid(string field, string? text)
+    {
+        if (Guid.TryParseExact(text, "D", out Guid id))
+        {
+            return id;
+        }
+
+        Fail(field, text is null ? "Required" : "Invalid uuid");
+        return Guid.Empty;
+    }
+
+    /// <summary>A JSON value, or null when absent or <c>null</c> (then <c>Required</c> if it must be present).</summary>
+    /// <param name="field">The reported path; the member read is its last segment (<c>keys[3].keyMaterial</c> reads <c>keyMaterial</c>).</param>
+    public JsonElement? Value(JsonElement body, string field, bool required)
+    {
+        if (body.TryGetProperty(field[(field.LastIndexOf('.') + 1)..], out JsonElement value) && value.ValueKind != JsonValueKind.Null)
+        {
+            return value;
+        }
+
+        if (required)
+        {
+            Fail(field, "Required");
+        }
+
+        return null;
+    }
+
+    /// <summary>A trimmed string with optional length bounds.</summary>
+    public string? String(JsonElement body, string field, bool required, int? min = null, int? max = null, bool trim = true, string? requiredMessage = null)
+    {
+        if (Value(body, field, required: false) is not { } value)
+        {
+            if (required)
+            {
+                Fail(field, requiredMessage ?? "Required");
+            }
+
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            Fail(field, TypeMessage("string", value));
+            return null;
+        }
+
+        string text = trim ? value.GetString()!.Trim() : value.GetString()!;
+        return CheckLength(field, text, min, max) ? text : null;
+    }
+
+    public bool CheckLength(string field, string text, int? min, int? max)
+    {
+        if (min is { } lo && text.Length < lo)
+        {
+            Fail(field, $"String must contain at least {lo} character(s)");
+            return false;
+        }
+
+        if (max is { } hi && text.Length > hi)
+        {
+            Fail(field, $"String must contain at most {hi} character(s)");
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>A slug (spec §4.2) with its own messages, e.g. <c>Name field must be at most 32 lowercase characters</c>.</summary>
+    public string? Slug(JsonElement body, string field, string label, int min, int max, bool required)
+    {
+        string? text = String(body, field, required);
+        return text is null ? null : CheckSlug(field, text, label, min, max);
+    }
+
+    public string? CheckSlug(string field, string text, string label, int min, int max)
+    {
+        if (SlugRule.Check(text, label, min, max) is { } message)
+        {
+            Fail(field, message);
+            return null;
+        }
+
+        return text;
+    }
+
+    public bool? Boolean(JsonElement body, string field, bool required = false)
+    {
+        if (Value(body, field, required) is not { } value)
+        {
+            return null;
+        }
+
+        if (value.ValueKind is JsonValueKind.True or JsonValueKind.False)
+        {
+            return value.GetBoolean();
+        }
+
+        Fail(field, TypeMessage("boolean", value));
+        return null;
+    }
+
+    public long? Integer(JsonElement body, string field, bool required, long min, long max)
+    {
+        if (Value(body, field, required) is not { } value)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number)
+        {
+            Fail(field, TypeMessage("number", value));
+            return null;
+        }
+
+        if (!value.TryGetDouble(out double number) || number != Math.Floor(number) || double.IsInfinity(number))
+        {
+            Fail(field, "Expected integer, received float");
+            return null;
+        }
+
+        return CheckRange(field, number, min, max) ? (long)number : null;
+    }
+
+    /// <summary>A numeric query parameter (decimal text), e.g. <c>limit</c>.</summary>
+    public int QueryInteger(string field, string? text, int fallback, int min, int max)
+    {
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double number) || double.IsNaN(number))
+        {
+            Fail(field, "Expected number, received nan");
+            return fallback;
+        }
+
+        if (number != Math.Floor(number) || double.IsInfinity(number))
+        {
+            Fail(field, "Expected integer, received float");
+            return fallback;
+        }
+
+        return CheckRange(field, number, min, max) ? (int)number : fallback;
+    }
+
+    public TEnum? Enum<TEnum>(JsonElement body, string field, WireNames<TEnum> names, bool required = false)
+        where TEnum : struct, System.Enum =>
+        Value(body, field, required) is not { } value ? null
+        : value.ValueKind != JsonValueKind.String ? FailWith<TEnum>(field, TypeMessage("string", value))
+        : EnumText(field, value.GetString()!, names);
+
+    public TEnum? EnumText<TEnum>(string field, string text, WireNames<TEnum> names)
+        where TEnum : struct, System.Enum =>
+        names.TryParse(text, out TEnum parsed) ? parsed : FailWith<TEnum>(field, names.InvalidValueMessage(text));
+
+    /// <summary>Strict standard base64 (spec §1.4), then the decoded-size limit (spec §4.5).</summary>
+    public byte[]? Base64(JsonElement body, string field, bool required, int maxBytes)
+    {
+        if (Value(body, field, required) is not { } value)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            Fail(field, TypeMessage("string", value));
+            return null;
+        }
+
+        string text = value.GetString()!;
+        string name = field[(field.LastIndexOf('.') + 1)..];
+        if (!StrictBase64.IsValid(text))
+        {
+            Fail(field, $"{name} must be base64 encoded");
+            return null;
+        }
+
+        if (StrictBase64.DecodedLength(text) > maxBytes)
+        {
+            Fail(field, $"{name} cannot exceed {maxBytes} bytes");
+            return null;
+        }
+
+        return Convert.FromBase64String(text);
+    }
+
+    public static string TypeMessage(string expected, JsonElement value) => $"Expected {expected}, received {JsonTypeName(value)}";
+
+    public static string JsonTypeName(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => "string",
+        JsonValueKind.Number => "number",
+        JsonValueKind.True or JsonValueKind.False => "boolean",
+        JsonValueKind.Array => "array",
+        JsonValueKind.Object => "object",
+        _ => "null",
+    };
+
+    private bool CheckRange(string field, double number, long min, long max)
+    {
+        if (number < min)
+        {
+            Fail(field, $"Number must be greater than or equal to {min}");
+            return false;
+        }
+
+        if (number > max)
+        {
+            Fail(field, $"Number must be less than or equal to {max}");
+            return false;
+        }
+
+        return true;
+    }
+
+    private TEnum? FailWith<TEnum>(string field, string message)
+        where TEnum : struct
+    {
+        Fail(field, message);
+        return null;
+    }
+}

@@ -1,0 +1,32 @@
+using InfisicalKms.Core;
+using InfisicalKms.Core.RootKeys;
+using InfisicalKms.Web;
+
+WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+
+// The operator's one file is the root appsettings.json (copied next to the binaries); environment
+// variables and the command line override it.
+builder.Configuration
+    .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: false)
+    .AddEnvironmentVariables()
+    .AddCommandLine(args);
+builder.WebHost.UseStaticWebAssets();   // serves _content/MudBlazor from build output outside Development too
+
+builder.Services.AddKmsCore(builder.Configuration, builder.Environment);
+builder.AddKmsWeb();
+
+WebApplication app = builder.Build();
+try
+{
+    await app.Services.InitializeKmsAsync(app.Lifetime.ApplicationStopping);
+}
+catch (RootKeyConfigurationException refusal)
+{
+    app.Logger.LogCritical("Refusing to start: {Reason}", refusal.Message);
+    await Console.Error.WriteLineAsync(refusal.Message);
+    return 1;
+}
+
+app.UseKmsWeb();
+await app.RunAsync();
+return 0;

@@ -1,0 +1,51 @@
+using System.Net;
+using InfisicalKms.Web.Api;
+using InfisicalKms.Web.Components;
+using Microsoft.AspNetCore.HttpOverrides;
+using MudBlazor.Services;
+
+namespace InfisicalKms.Web;
+
+public static class WebServiceCollectionExtensions
+{
+    /// <summary>Blazor with MudBlazor, the API's error mapping, OpenAPI and forwarded headers.</summary>
+    public static IHostApplicationBuilder AddKmsWeb(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddMudServices();
+        builder.Services.AddExceptionHandler<KmsExceptionHandler>();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi("v1", options => KmsOpenApi.Configure(options));
+
+        // Behind a reverse proxy, the client address comes from X-Forwarded-For, but only as reported by
+        // the proxies the operator lists (spec §1.11).
+        string[] proxies = builder.Configuration.GetSection("Kms:TrustedProxies").Get<string[]>() ?? [];
+        builder.Services.Configure<ForwardedHeadersOptions>(options =>
+        {
+            options.ForwardedHeaders = proxies.Length > 0 ? ForwardedHeaders.XForwardedFor : ForwardedHeaders.None;
+            options.KnownIPNetworks.Clear();
+            options.KnownProxies.Clear();
+            foreach (string proxy in proxies)
+            {
+                options.KnownProxies.Add(IPAddress.Parse(proxy));
+            }
+        });
+        return builder;
+    }
+
+    public static WebApplication UseKmsWeb(this WebApplication app)
+    {
+        app.UseForwardedHeaders();
+        app.UseExceptionHandler();
+        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        app.UseRouting();
+        app.UseMiddleware<ApiConventionsMiddleware>();
+        app.UseAntiforgery();
+
+        app.MapStaticAssets();
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapKmsApi();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        return app;
+    }
+}
