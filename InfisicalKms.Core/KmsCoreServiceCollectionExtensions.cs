@@ -7,7 +7,6 @@ using InfisicalKms.Core.Projects;
 using InfisicalKms.Core.RootKeys;
 using InfisicalKms.Core.Storage;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,12 +22,13 @@ public static class KmsCoreServiceCollectionExtensions
     /// <summary>Storage, the key hierarchy and the Core services.</summary>
     public static IServiceCollection AddKmsCore(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
-        string connectionString = ResolveConnectionString(configuration.GetConnectionString("Kms") ?? DefaultConnectionString, out string dataDirectory);
-        services.AddDbContextFactory<KmsDbContext>(options => options.UseSqlite(connectionString));
+        // Read when first resolved, not now: configuration added after this call (tests, hosts) still counts.
+        services.AddSingleton(_ => StorageLocation.From(configuration.GetConnectionString("Kms") ?? DefaultConnectionString));
+        services.AddDbContextFactory<KmsDbContext>((sp, options) => options.UseSqlite(sp.GetRequiredService<StorageLocation>().ConnectionString));
         services.TryAddSingleton(TimeProvider.System);
 
         // Singletons: the root key lives once per process; the settings are read once at start-up.
-        services.AddSingleton(_ => RootKeySettings.From(configuration, environment.IsDevelopment(), dataDirectory));
+        services.AddSingleton(sp => RootKeySettings.From(configuration, environment.IsDevelopment(), sp.GetRequiredService<StorageLocation>().DataDirectory));
         services.AddSingleton<RootKey>();
         services.AddSingleton<RootKeyInitializer>();
         services.AddSingleton<EnvelopeEncryptor>();
@@ -56,24 +56,5 @@ public static class KmsCoreServiceCollectionExtensions
         }
 
         await services.GetRequiredService<RootKeyInitializer>().InitializeAsync(ct);
-    }
-
-    /// <summary>Makes a relative SQLite path absolute (against the working directory) and creates its directory.</summary>
-    private static string ResolveConnectionString(string connectionString, out string dataDirectory)
-    {
-        var builder = new SqliteConnectionStringBuilder(connectionString);
-        if (builder.DataSource is { Length: > 0 } source && source != ":memory:" && builder.Mode != SqliteOpenMode.Memory)
-        {
-            string path = Path.GetFullPath(source);
-            dataDirectory = Path.GetDirectoryName(path)!;
-            Directory.CreateDirectory(dataDirectory);
-            builder.DataSource = path;
-        }
-        else
-        {
-            dataDirectory = Path.GetFullPath("data");
-        }
-
-        return builder.ToString();
     }
 }

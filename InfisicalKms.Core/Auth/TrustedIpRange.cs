@@ -72,7 +72,7 @@ public sealed record TrustedIpRange(IPAddress Network, int Prefix)
         for (int i = 0; i < bytes.Length; i++)
         {
             int bits = Math.Clamp(prefix - (i * 8), 0, 8);
-            bytes[i] &= (byte)(0xFF << (8 - bits));
+            bytes[i] &= unchecked((byte)(0xFF << (8 - bits)));   // bits = 0 keeps nothing of this byte
         }
 
         return new IPAddress(bytes);

@@ -1,0 +1,98 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+
+namespace InfisicalKms.Tests.TestSupport;
+
+/// <summary>
+/// The real server in-process on a fresh SQLite file in a temporary folder, with its own
+/// ROOT_ENCRYPTION_KEY. Bootstraps once and hands out clients for callers of every role.
+/// </summary>
+public class KmsWebApplicationFactory : WebApplicationFactory<Program>
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "kms-tests-" + Guid.NewGuid().ToString("N"));
+    private readonly SemaphoreSlim _bootstrapGate = new(1, 1);
+    private AdminContext? _admin;
+
+    public string RootEncryptionKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    public string DatabasePath => Path.Combine(_directory, "kms.db");
+
+    /// <summary>Extra settings for a derived factory (applied last, so they win).</summary>
+    protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        Directory.CreateDirectory(_directory);
+        builder.UseEnvironment("Development");
+        builder.ConfigureAppConfiguration((_, config) =>
+        {
+            var settings = new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Kms"] = $"Data Source={DatabasePath}",
+                ["ROOT_ENCRYPTION_KEY"] = RootEncryptionKey,
+            };
+            foreach ((string key, string? value) in Settings)
+            {
+                settings[key] = value;
+            }
+
+            config.AddInMemoryCollection(settings);
+        });
+    }
+
+    /// <summary>Bootstraps the instance once and returns the admin (organization-admin identity) context.</summary>
+    public async Task<AdminContext> AdminAsync()
+    {
+        await _bootstrapGate.WaitAsync();
+        try
+        {
+            if (_admin is null)
+            {
+                HttpClient anonymous = CreateClient();
+                HttpResponseMessage response = await anonymous.PostAsJsonAsync("/api/v1/admin/bootstrap",
+                    new { email = "admin@example.com", password = "correct horse battery", organization = "Example Corp" });
+                JsonObject body = await ApiAssert.OkAsync(response);
+                _admin = new AdminContext(
+                    Authorized((string)body["identity"]!["credentials"]!["token"]!),
+                    (string)body["organization"]!["id"]!,
+                    (string)body["identity"]!["id"]!);
+            }
+
+            return _admin;
+        }
+        finally
+        {
+            _bootstrapGate.Release();
+        }
+    }
+
+    public HttpClient Authorized(string token)
+    {
+        HttpClient client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held open is removed with the temp folder later; never fail a test run on it.
+        }
+    }
+}
+
+/// <summary>The bootstrap identity's client and the organization it administers.</summary>
+public sealed record AdminContext(HttpClient Client, string OrganizationId, string IdentityId);
