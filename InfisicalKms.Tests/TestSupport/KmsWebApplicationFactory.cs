@@ -5,7 +5,10 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace InfisicalKms.Tests.TestSupport;
 
@@ -22,6 +25,9 @@ public class KmsWebApplicationFactory : WebApplicationFactory<Program>
     public string RootEncryptionKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     public string DatabasePath => Path.Combine(_directory, "kms.db");
+
+    /// <summary>A clock the test controls (token expiry, rotation); the system clock when null.</summary>
+    public FakeTimeProvider? Clock { get; init; }
 
     /// <summary>Extra settings for a derived factory (applied last, so they win).</summary>
     protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
@@ -44,6 +50,10 @@ public class KmsWebApplicationFactory : WebApplicationFactory<Program>
 
             config.AddInMemoryCollection(settings);
         });
+        if (Clock is not null)
+        {
+            builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
+        }
     }
 
     /// <summary>Bootstraps the instance once and returns the admin (organization-admin identity) context.</summary>
