@@ -43,11 +43,15 @@ public sealed record TrustedIpRange(IPAddress Network, int Prefix)
         TryParse(text, out TrustedIpRange range) ? range : throw new FormatException(InvalidMessage);
 
     /// <summary>Whether <paramref name="client"/> is inside; IPv4-mapped IPv6 clients match as IPv4.</summary>
+    /// <remarks>
+    /// An unknown address (an in-process or Unix-socket connection) matches only the whole-internet
+    /// ranges (prefix 0): any real restriction fails closed for it.
+    /// </remarks>
     public bool Contains(IPAddress? client)
     {
         if (client is null)
         {
-            return false;
+            return Prefix == 0;
         }
 
         if (client.IsIPv4MappedToIPv6)
