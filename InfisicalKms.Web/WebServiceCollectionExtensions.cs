@@ -1,6 +1,7 @@
 using System.Net;
 using InfisicalKms.Web.Api;
 using InfisicalKms.Web.Components;
+using InfisicalKms.Web.Components.Account;
 using Microsoft.AspNetCore.HttpOverrides;
 using MudBlazor.Services;
 
@@ -13,6 +14,7 @@ public static class WebServiceCollectionExtensions
     {
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
+        builder.AddKmsAccounts();
         builder.Services.AddExceptionHandler<KmsExceptionHandler>();
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi("v1", options => KmsOpenApi.Configure(options));
@@ -40,12 +42,15 @@ public static class WebServiceCollectionExtensions
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
         app.UseRouting();
         app.UseMiddleware<ApiConventionsMiddleware>();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseAntiforgery();
 
         app.MapStaticAssets();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapKmsApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        app.MapAdditionalIdentityEndpoints();
         return app;
     }
 }

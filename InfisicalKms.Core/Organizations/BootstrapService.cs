@@ -19,6 +19,13 @@ public sealed class BootstrapService(IDbContextFactory<KmsDbContext> dbFactory, 
         return await db.Users.AnyAsync(ct);
     }
 
+    /// <summary>The display name of an organization (the app bar shows it).</summary>
+    public async Task<string?> OrganizationNameAsync(Guid organizationId, CancellationToken ct)
+    {
+        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Organizations.Where(o => o.Id == organizationId).Select(o => o.Name).FirstOrDefaultAsync(ct);
+    }
+
     /// <remarks>The returned token is the only copy: it is stored hashed and has organization-admin rights.</remarks>
     public async Task<BootstrapResult> BootstrapAsync(string email, string password, string organizationName, CancellationToken ct)
     {

@@ -71,6 +71,13 @@ public sealed class ProjectService(IDbContextFactory<KmsDbContext> dbFactory, Ti
         return (await ProjectAccess.RequireProjectAsync(db, actor, projectId, ct, Permission.ReadProject)).Project;
     }
 
+    /// <summary>A project the caller may read, with the caller's effective role in it (the UI enables actions by it).</summary>
+    public async Task<(Project Project, ProjectRole Role)> GetAccessAsync(Actor actor, string projectId, CancellationToken ct)
+    {
+        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+        return await ProjectAccess.RequireProjectAsync(db, actor, projectId, ct, Permission.ReadProject);
+    }
+
     /// <summary>Irreversible: deletes the project, all its keys (every version) and memberships.</summary>
     public async Task<Project> DeleteAsync(Actor actor, string projectId, CancellationToken ct)
     {

@@ -1,0 +1,38 @@
+using System.Security.Claims;
+using InfisicalKms.Core.Access;
+using InfisicalKms.Core.Organizations;
+using InfisicalKms.Core.Storage;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.EntityFrameworkCore;
+
+namespace InfisicalKms.Web.Components.Shared;
+
+/// <summary>
+/// The signed-in person as a Core <see cref="Actor"/>: pages call Core services in-process under it, so
+/// the UI gets exactly the permission checks of the API.
+/// </summary>
+public sealed class UserSession(AuthenticationStateProvider authentication, IDbContextFactory<KmsDbContext> dbFactory)
+{
+    private Actor? _actor;
+
+    /// <exception cref="InvalidOperationException">No signed-in user (pages are behind [Authorize]).</exception>
+    public async Task<Actor> ActorAsync(CancellationToken ct = default)
+    {
+        if (_actor is not null)
+        {
+            return _actor;
+        }
+
+        ClaimsPrincipal principal = (await authentication.GetAuthenticationStateAsync()).User;
+        if (!Guid.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out Guid userId))
+        {
+            throw new InvalidOperationException("No signed-in user.");
+        }
+
+        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+        KmsUser user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct)
+            ?? throw new InvalidOperationException("The signed-in user no longer exists.");
+        _actor = new Actor(ActorType.User, user.Id, user.Email ?? user.UserName ?? "", user.OrganizationId, user.OrgRole);
+        return _actor;
+    }
+}
