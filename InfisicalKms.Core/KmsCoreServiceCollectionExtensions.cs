@@ -38,6 +38,12 @@ public static class KmsCoreServiceCollectionExtensions
         // Stateless over a DbContext factory: singletons are safe and avoid per-request allocation.
         services.AddSingleton<KeyService>();
         services.AddSingleton<KeyCryptoService>();
+        services.AddSingleton<KeyLifecycleService>();
+        services.AddSingleton<KeyImportService>();
+        services.AddSingleton<KeyMacService>();
+        services.AddSingleton<KeyBatchService>();
+        services.AddSingleton<KeyRotationScheduler>();
+        services.AddHostedService(sp => sp.GetRequiredService<KeyRotationScheduler>());
         services.AddSingleton<TokenService>();
         services.AddSingleton<IdentityService>();
         services.AddSingleton<ProjectService>();

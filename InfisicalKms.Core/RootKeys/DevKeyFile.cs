@@ -19,12 +19,19 @@ internal static class DevKeyFile
                 options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             }
 
-            using (var writer = new StreamWriter(path, System.Text.Encoding.ASCII, options))
+            try
             {
+                using var writer = new StreamWriter(path, System.Text.Encoding.ASCII, options);
                 writer.Write(Convert.ToBase64String(key) + "\n");
             }
-
-            CryptographicOperations.ZeroMemory(key);
+            catch (IOException) when (File.Exists(path))
+            {
+                // Another process created it first: use theirs (a half-written file fails to decode below).
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(key);
+            }
         }
 
         return TryOpen(path, logger) ?? throw new RootKeyConfigurationException(

@@ -85,6 +85,6 @@ public sealed partial class RootKeySettings
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
-    [GeneratedRegex("^[0-9a-fA-F]{32}$")]
+    [GeneratedRegex(@"\A[0-9a-fA-F]{32}\z")]   // \z: "$" would let a trailing newline through
     private static partial Regex Hex32();
 }

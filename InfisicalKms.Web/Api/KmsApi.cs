@@ -8,8 +8,8 @@ public static class KmsApi
         app.MapAuthEndpoints();
 
         RouteGroupBuilder api = app.MapGroup("/api/v1").AddEndpointFilter<KmsAuthFilter>().WithTags("KMS");
-        api.MapGroup("/kms/keys").MapKeyEndpoints();
-        api.MapGroup("/kms/keys/{keyId}").MapCryptoEndpoints();
+        api.MapGroup("/kms/keys").MapKeyEndpoints().MapImportEndpoints().MapBulkEndpoints();
+        api.MapGroup("/kms/keys/{keyId}").MapCryptoEndpoints().MapLifecycleEndpoints().MapMacEndpoints().MapBatchEndpoints();
         api.MapGroup("/projects").MapProjectEndpoints();
         api.MapIdentityEndpoints();
         return app;

@@ -16,6 +16,8 @@ public sealed class RequestValidator
 
     public bool IsValid => _issues.Count == 0;
 
+    public IReadOnlyList<ValidationIssue> Issues => _issues;
+
     public bool Failed(string field) => _issues.Any(i => i.Field == field);
 
     public void Fail(string field, string message)
@@ -180,6 +182,36 @@ public sealed class RequestValidator
         }
 
         return CheckRange(field, number, min, max) ? (int)number : fallback;
+    }
+
+    /// <summary>A JSON array with a length between <paramref name="min"/> and <paramref name="max"/>.</summary>
+    public JsonElement? Array(JsonElement body, string field, bool required, int min, int max)
+    {
+        if (Value(body, field, required) is not { } value)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            Fail(field, TypeMessage("array", value));
+            return null;
+        }
+
+        int count = value.GetArrayLength();
+        if (count < min)
+        {
+            Fail(field, $"Array must contain at least {min} element(s)");
+            return null;
+        }
+
+        if (count > max)
+        {
+            Fail(field, $"Array must contain at most {max} element(s)");
+            return null;
+        }
+
+        return value;
     }
 
     public TEnum? Enum<TEnum>(JsonElement body, string field, WireNames<TEnum> names, bool required = false)
