@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace InfisicalKms.Tests.Web.Startup;
+
+/// <summary>
+/// The real server binary (<c>dotnet InfisicalKms.Web.dll</c>) as a child process with a controlled
+/// environment: the wrapping-key and HSM variables of the test runner are removed, never inherited.
+/// </summary>
+public sealed partial class ServerProcess : IAsyncDisposable
+{
+    private static readonly string[] InheritedVariablesToRemove =
+    [
+        "ENCRYPTION_KEY", "ROOT_ENCRYPTION_KEY", "HSM_LIB_PATH", "HSM_PIN", "HSM_SLOT", "HSM_KEY_LABEL", "HSM_TOKEN_LABEL",
+        "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT", "ASPNETCORE_URLS", "ConnectionStrings__Kms",
+    ];
+
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+    private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ServerProcess(Process process) => _process = process;
+
+    public string StandardOutput
+    {
+        get
+        {
+            lock (_stdout)
+            {
+                return _stdout.ToString();
+            }
+        }
+    }
+
+    public string StandardError
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    /// <summary>Starts the server in <paramref name="environmentName"/> on a free loopback port over <paramref name="databasePath"/>.</summary>
+    public static ServerProcess Start(string environmentName, string databasePath, IReadOnlyDictionary<string, string> variables)
+    {
+        string webDll = Path.Combine(AppContext.BaseDirectory, "InfisicalKms.Web.dll");
+        Assert.True(File.Exists(webDll), $"server binary not found at {webDll}");
+        var info = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(databasePath)!,
+        };
+        info.ArgumentList.Add(webDll);
+        info.ArgumentList.Add("--urls");
+        info.ArgumentList.Add("http://127.0.0.1:0");
+        foreach (string name in InheritedVariablesToRemove)
+        {
+            info.Environment.Remove(name);
+        }
+
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = environmentName;
+        info.Environment["ConnectionStrings__Kms"] = $"Data Source={databasePath}";
+        foreach ((string name, string value) in variables)
+        {
+            info.Environment[name] = value;
+        }
+
+        var process = new Process { StartInfo = info };
+        var server = new ServerProcess(process);
+        process.OutputDataReceived += (_, e) => server.OnOutput(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(server._stderr, e.Data);
+        Assert.True(process.Start(), "the server process did not start");
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return server;
+    }
+
+    /// <summary>The exit code, once the process has exited and its output has been read to the end.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"the server did not exit within {timeout}.\nstdout:\n{StandardOutput}\nstderr:\n{StandardError}");
+        }
+
+        return _process.ExitCode;
+    }
+
+    /// <summary>The address from "Now listening on: …"; fails if the process exits or stays silent first.</summary>
+    public async Task<Uri> WaitUntilListeningAsync(TimeSpan timeout)
+    {
+        Task exited = _process.WaitForExitAsync();
+        Task first = await Task.WhenAny(_listening.Task, exited, Task.Delay(timeout));
+        Assert.True(first == _listening.Task,
+            $"the server is not listening (exited: {_process.HasExited}).\nstdout:\n{StandardOutput}\nstderr:\n{StandardError}");
+        return await _listening.Task;
+    }
+
+    /// <summary>Stops the server (SIGKILL of the process and its children) and waits for it.</summary>
+    public async Task StopAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await _process.WaitForExitAsync(cts.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await StopAsync();
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started: nothing to stop.
+        }
+        finally
+        {
+            _process.Dispose();
+        }
+    }
+
+    private void OnOutput(string? line)
+    {
+        Append(_stdout, line);
+        if (line is not null && ListeningLine().Match(line) is { Success: true } match)
+        {
+            _listening.TrySetResult(new Uri(match.Groups["url"].Value));
+        }
+    }
+
+    private static void Append(StringBuilder buffer, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (buffer)
+        {
+            buffer.AppendLine(line);
+        }
+    }
+
+    [GeneratedRegex(@"Now listening on: (?<url>https?://\S+)")]
+    private static partial Regex ListeningLine();
+}
