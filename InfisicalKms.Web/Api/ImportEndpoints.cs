@@ -21,6 +21,17 @@ public static class ImportEndpoints
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.DefaultLimit);
         var v = new RequestValidator();
         string? projectId = v.ProjectId(body);
+        IReadOnlyList<ImportEntry> entries = ReadEntries(v, body);
+        v.ThrowIfInvalid();
+        IReadOnlyList<ImportResult> results = await import.ImportAsync(KmsAuthFilter.Caller(http), projectId!, entries, http.RequestAborted);
+        return TypedResults.Ok(new BulkImportResponse(
+            results.Where(r => r.Key is not null).Select(r => new ImportedKeyDto(r.Key!.Id.ToString(), r.Key.Name)).ToArray(),
+            results.Where(r => r.Error is not null).Select(r => new ImportErrorDto(r.Name, r.Error!)).ToArray()));
+    }
+
+    /// <summary>The request-level rules of spec §7.15 for the <c>keys</c> array; the UI's import dialog uses them too.</summary>
+    public static IReadOnlyList<ImportEntry> ReadEntries(RequestValidator v, JsonElement body)
+    {
         var entries = new List<ImportEntry>();
         if (v.Array(body, "keys", required: true, min: 1, max: 100) is { } keys)
         {
@@ -34,11 +45,7 @@ public static class ImportEndpoints
             }
         }
 
-        v.ThrowIfInvalid();
-        IReadOnlyList<ImportResult> results = await import.ImportAsync(KmsAuthFilter.Caller(http), projectId!, entries, http.RequestAborted);
-        return TypedResults.Ok(new BulkImportResponse(
-            results.Where(r => r.Key is not null).Select(r => new ImportedKeyDto(r.Key!.Id.ToString(), r.Key.Name)).ToArray(),
-            results.Where(r => r.Error is not null).Select(r => new ImportErrorDto(r.Name, r.Error!)).ToArray()));
+        return entries;
     }
 
     private static ImportEntry? ReadEntry(RequestValidator v, JsonElement element, string path)

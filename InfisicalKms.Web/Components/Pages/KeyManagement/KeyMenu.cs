@@ -10,6 +10,11 @@ public enum KeyAction
     Sign,
     Verify,
     CopyPublicKey,
+    GenerateMac,
+    VerifyMac,
+    Details,
+    Rotate,
+    Export,
     Edit,
     ToggleDisabled,
     Delete,
@@ -40,6 +45,23 @@ public static class KeyMenu
             items.Add(Crypto(KeyAction.Sign, "Sign Data", Permission.Sign, key, role));
             items.Add(Crypto(KeyAction.Verify, "Verify Data", Permission.Verify, key, role));
             items.Add(Crypto(KeyAction.CopyPublicKey, "Copy Public Key", Permission.ReadKey, key, role));
+        }
+        else
+        {
+            items.Add(Crypto(KeyAction.GenerateMac, "Generate MAC", Permission.GenerateMac, key, role));
+            items.Add(Crypto(KeyAction.VerifyMac, "Verify MAC", Permission.VerifyMac, key, role));
+        }
+
+        items.Add(Manage(KeyAction.Details, "View Details", Permission.ReadKey, role));
+        if (key.Usage != KeyUsage.SignVerify)
+        {
+            items.Add(Crypto(KeyAction.Rotate, "Rotate Now", Permission.RotateKey, key, role));
+        }
+
+        // Only exportable keys offer export at all; the flag is fixed at creation.
+        if (key.IsExportable)
+        {
+            items.Add(Crypto(KeyAction.Export, "Export Key", Permission.ExportKey, key, role));
         }
 
         items.Add(Manage(KeyAction.Edit, "Edit Key", Permission.EditKey, role));
