@@ -39,7 +39,9 @@ public static class WebServiceCollectionExtensions
     {
         app.UseForwardedHeaders();
         app.UseExceptionHandler();
-        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        // The not-found page is for people; the API always answers with its own JSON error bodies.
+        app.UseWhen(http => !http.Request.Path.StartsWithSegments("/api"),
+            pages => pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
         app.UseRouting();
         app.UseMiddleware<ApiConventionsMiddleware>();
         app.UseAuthentication();

@@ -13,10 +13,10 @@ public static class AuthEndpoints
 {
     public static IEndpointRouteBuilder MapAuthEndpoints(this IEndpointRouteBuilder api)
     {
-        api.MapPost("/api/v1/auth/universal-auth/login", LoginAsync).WithName("Auth_Login").Accepts<LoginBody>("application/json").Infisical();
-        api.MapPost("/api/v1/auth/token/renew", RenewAsync).WithName("Auth_Renew").Accepts<AccessTokenBody>("application/json").Infisical();
-        api.MapPost("/api/v1/auth/token/revoke", RevokeAsync).WithName("Auth_Revoke").Accepts<AccessTokenBody>("application/json").Infisical();
-        api.MapPost("/api/v1/admin/bootstrap", BootstrapAsync).WithName("Admin_Bootstrap").Accepts<BootstrapBody>("application/json").Infisical();
+        api.MapPost("/api/v1/auth/universal-auth/login", LoginAsync).WithName("Auth_Login").JsonBody<LoginBody>().Infisical();
+        api.MapPost("/api/v1/auth/token/renew", RenewAsync).WithName("Auth_Renew").JsonBody<AccessTokenBody>().Infisical();
+        api.MapPost("/api/v1/auth/token/revoke", RevokeAsync).WithName("Auth_Revoke").JsonBody<AccessTokenBody>().Infisical();
+        api.MapPost("/api/v1/admin/bootstrap", BootstrapAsync).WithName("Admin_Bootstrap").JsonBody<BootstrapBody>().Infisical();
         api.MapGet("/api/status", Status).WithName("Status").Extension();
         return api;
     }

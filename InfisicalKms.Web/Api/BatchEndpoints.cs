@@ -17,10 +17,10 @@ public static class BatchEndpoints
 
     public static RouteGroupBuilder MapBatchEndpoints(this RouteGroupBuilder key)
     {
-        key.MapPost("encrypt/batch", EncryptAsync).WithName("Keys_EncryptBatch").Accepts<BatchBody>("application/json").Extension();
-        key.MapPost("decrypt/batch", DecryptAsync).WithName("Keys_DecryptBatch").Accepts<BatchBody>("application/json").Extension();
-        key.MapPost("sign/batch", SignAsync).WithName("Keys_SignBatch").Accepts<BatchBody>("application/json").Extension();
-        key.MapPost("verify/batch", VerifyAsync).WithName("Keys_VerifyBatch").Accepts<BatchBody>("application/json").Extension();
+        key.MapPost("encrypt/batch", EncryptAsync).WithName("Keys_EncryptBatch").JsonBody<BatchBody>().Extension();
+        key.MapPost("decrypt/batch", DecryptAsync).WithName("Keys_DecryptBatch").JsonBody<BatchBody>().Extension();
+        key.MapPost("sign/batch", SignAsync).WithName("Keys_SignBatch").JsonBody<BatchBody>().Extension();
+        key.MapPost("verify/batch", VerifyAsync).WithName("Keys_VerifyBatch").JsonBody<BatchBody>().Extension();
         return key;
     }
 

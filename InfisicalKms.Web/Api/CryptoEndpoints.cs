@@ -16,12 +16,12 @@ public static class CryptoEndpoints
 
     public static RouteGroupBuilder MapCryptoEndpoints(this RouteGroupBuilder key)
     {
-        key.MapPost("encrypt", EncryptAsync).WithName("Keys_Encrypt").Accepts<EncryptBody>("application/json").Infisical();
-        key.MapPost("decrypt", DecryptAsync).WithName("Keys_Decrypt").Accepts<DecryptBody>("application/json").Infisical();
+        key.MapPost("encrypt", EncryptAsync).WithName("Keys_Encrypt").JsonBody<EncryptBody>().Infisical();
+        key.MapPost("decrypt", DecryptAsync).WithName("Keys_Decrypt").JsonBody<DecryptBody>().Infisical();
         key.MapGet("public-key", PublicKeyAsync).WithName("Keys_PublicKey").Infisical();
         key.MapGet("signing-algorithms", SigningAlgorithmsAsync).WithName("Keys_SigningAlgorithms").Infisical();
-        key.MapPost("sign", SignAsync).WithName("Keys_Sign").Accepts<SignBody>("application/json").Infisical();
-        key.MapPost("verify", VerifyAsync).WithName("Keys_Verify").Accepts<VerifyBody>("application/json").Infisical();
+        key.MapPost("sign", SignAsync).WithName("Keys_Sign").JsonBody<SignBody>().Infisical();
+        key.MapPost("verify", VerifyAsync).WithName("Keys_Verify").JsonBody<VerifyBody>().Infisical();
         return key;
     }
 

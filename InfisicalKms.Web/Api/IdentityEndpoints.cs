@@ -14,14 +14,14 @@ public static class IdentityEndpoints
 
     public static RouteGroupBuilder MapIdentityEndpoints(this RouteGroupBuilder api)
     {
-        api.MapPost("identities", CreateAsync).WithName("Identities_Create").Accepts<CreateIdentityBody>("application/json").Infisical();
+        api.MapPost("identities", CreateAsync).WithName("Identities_Create").JsonBody<CreateIdentityBody>().Infisical();
         api.MapGet("identities", ListAsync).WithName("Identities_List").Extension();
         api.MapDelete("identities/{identityId}", DeleteAsync).WithName("Identities_Delete").Infisical();
 
         RouteGroupBuilder ua = api.MapGroup("auth/universal-auth/identities/{identityId}");
-        ua.MapPost("", AttachAsync).WithName("UniversalAuth_Attach").Accepts<AttachUniversalAuthBody>("application/json").Infisical();
+        ua.MapPost("", AttachAsync).WithName("UniversalAuth_Attach").JsonBody<AttachUniversalAuthBody>().Infisical();
         ua.MapGet("", GetAsync).WithName("UniversalAuth_Get").Infisical();
-        ua.MapPost("client-secrets", CreateSecretAsync).WithName("ClientSecrets_Create").Accepts<CreateClientSecretBody>("application/json").Infisical();
+        ua.MapPost("client-secrets", CreateSecretAsync).WithName("ClientSecrets_Create").JsonBody<CreateClientSecretBody>().Infisical();
         ua.MapGet("client-secrets", ListSecretsAsync).WithName("ClientSecrets_List").Infisical();
         ua.MapPost("client-secrets/{clientSecretId}/revoke", RevokeSecretAsync).WithName("ClientSecrets_Revoke").Infisical();
         return api;

@@ -12,7 +12,7 @@ public static class ImportEndpoints
 
     public static RouteGroupBuilder MapImportEndpoints(this RouteGroupBuilder keys)
     {
-        keys.MapPost("bulk-import", ImportAsync).WithName("Keys_BulkImport").Accepts<BulkImportBody>("application/json").Infisical();
+        keys.MapPost("bulk-import", ImportAsync).WithName("Keys_BulkImport").JsonBody<BulkImportBody>().Infisical();
         return keys;
     }
 

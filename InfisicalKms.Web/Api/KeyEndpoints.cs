@@ -10,11 +10,11 @@ public static class KeyEndpoints
 {
     public static RouteGroupBuilder MapKeyEndpoints(this RouteGroupBuilder keys)
     {
-        keys.MapPost("", CreateAsync).WithName("Keys_Create").Accepts<CreateKeyBody>("application/json").Infisical();
+        keys.MapPost("", CreateAsync).WithName("Keys_Create").JsonBody<CreateKeyBody>().Infisical();
         keys.MapGet("", ListAsync).WithName("Keys_List").Infisical();
         keys.MapGet("key-name/{keyName}", GetByNameAsync).WithName("Keys_GetByName").Infisical();
         keys.MapGet("{keyId}", GetAsync).WithName("Keys_Get").Infisical();
-        keys.MapPatch("{keyId}", UpdateAsync).WithName("Keys_Update").Accepts<UpdateKeyBody>("application/json").Infisical();
+        keys.MapPatch("{keyId}", UpdateAsync).WithName("Keys_Update").JsonBody<UpdateKeyBody>().Infisical();
         keys.MapDelete("{keyId}", DeleteAsync).WithName("Keys_Delete").Infisical();
         return keys;
     }

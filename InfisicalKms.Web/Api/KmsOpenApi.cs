@@ -23,9 +23,21 @@ public static class KmsOpenApi
             };
             return Task.CompletedTask;
         });
-        options.AddOperationTransformer((operation, context, _) =>
+        options.AddOperationTransformer(async (operation, context, ct) =>
         {
             IList<object> metadata = context.Description.ActionDescriptor.EndpointMetadata;
+            if (metadata.OfType<JsonRequestBody>().FirstOrDefault() is { } body)
+            {
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = true,
+                    Content = new Dictionary<string, OpenApiMediaType>
+                    {
+                        ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(body.Type, null, ct) },
+                    },
+                };
+            }
+
             if (metadata.OfType<CompatibilityLabel>().FirstOrDefault() is { } label)
             {
                 operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
@@ -37,8 +49,6 @@ public static class KmsOpenApi
             {
                 operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("Bearer", context.Document)] = [] }];
             }
-
-            return Task.CompletedTask;
         });
         return options;
     }

@@ -12,14 +12,14 @@ public static class LifecycleEndpoints
     {
         key.MapPost("rotate", RotateAsync).WithName("Keys_Rotate").Infisical();
         key.MapGet("versions", VersionsAsync).WithName("Keys_Versions").Extension();
-        key.MapPut("rotation-schedule", ScheduleAsync).WithName("Keys_RotationSchedule").Accepts<RotationScheduleBody>("application/json").Extension();
+        key.MapPut("rotation-schedule", ScheduleAsync).WithName("Keys_RotationSchedule").JsonBody<RotationScheduleBody>().Extension();
         key.MapGet("private-key", ExportAsync).WithName("Keys_PrivateKey").Infisical();
         return key;
     }
 
     public static RouteGroupBuilder MapBulkEndpoints(this RouteGroupBuilder keys)
     {
-        keys.MapPost("bulk-export-private-keys", BulkExportAsync).WithName("Keys_BulkExport").Accepts<BulkExportBody>("application/json").Infisical();
+        keys.MapPost("bulk-export-private-keys", BulkExportAsync).WithName("Keys_BulkExport").JsonBody<BulkExportBody>().Infisical();
         return keys;
     }
 

@@ -12,10 +12,10 @@ public static class MacEndpoints
 
     public static RouteGroupBuilder MapMacEndpoints(this RouteGroupBuilder key)
     {
-        key.MapPost("generate-mac", GenerateMacAsync).WithName("Keys_GenerateMac").Accepts<DataBody>("application/json").Infisical();
-        key.MapPost("verify-mac", VerifyMacAsync).WithName("Keys_VerifyMac").Accepts<VerifyMacBody>("application/json").Infisical();
-        key.MapPost("data-key", DataKeyAsync).WithName("Keys_DataKey").Accepts<DataKeyBody>("application/json").Extension();
-        key.MapPost("rewrap", RewrapAsync).WithName("Keys_Rewrap").Accepts<DecryptBody>("application/json").Extension();
+        key.MapPost("generate-mac", GenerateMacAsync).WithName("Keys_GenerateMac").JsonBody<DataBody>().Infisical();
+        key.MapPost("verify-mac", VerifyMacAsync).WithName("Keys_VerifyMac").JsonBody<VerifyMacBody>().Infisical();
+        key.MapPost("data-key", DataKeyAsync).WithName("Keys_DataKey").JsonBody<DataKeyBody>().Extension();
+        key.MapPost("rewrap", RewrapAsync).WithName("Keys_Rewrap").JsonBody<DecryptBody>().Extension();
         return key;
     }
 

@@ -11,16 +11,16 @@ public static class ProjectEndpoints
 {
     public static RouteGroupBuilder MapProjectEndpoints(this RouteGroupBuilder projects)
     {
-        projects.MapPost("", CreateAsync).WithName("Projects_Create").Accepts<CreateProjectBody>("application/json").Infisical();
+        projects.MapPost("", CreateAsync).WithName("Projects_Create").JsonBody<CreateProjectBody>().Infisical();
         projects.MapGet("", ListAsync).WithName("Projects_List").Infisical();
         projects.MapGet("{projectId}", GetAsync).WithName("Projects_Get").Infisical();
         projects.MapDelete("{projectId}", DeleteAsync).WithName("Projects_Delete").Infisical();
 
-        projects.MapPost("{projectId}/identity-memberships/{identityId}", AddIdentityAsync).WithName("IdentityMemberships_Add").Accepts<RoleBody>("application/json").Infisical();
+        projects.MapPost("{projectId}/identity-memberships/{identityId}", AddIdentityAsync).WithName("IdentityMemberships_Add").JsonBody<RoleBody>().Infisical();
         projects.MapGet("{projectId}/identity-memberships", ListIdentitiesAsync).WithName("IdentityMemberships_List").Extension();
         projects.MapDelete("{projectId}/identity-memberships/{identityId}", RemoveIdentityAsync).WithName("IdentityMemberships_Remove").Infisical();
 
-        projects.MapPost("{projectId}/memberships", AddUserAsync).WithName("UserMemberships_Add").Accepts<UserMembershipBody>("application/json").Extension();
+        projects.MapPost("{projectId}/memberships", AddUserAsync).WithName("UserMemberships_Add").JsonBody<UserMembershipBody>().Extension();
         projects.MapGet("{projectId}/memberships", ListUsersAsync).WithName("UserMemberships_List").Extension();
         projects.MapDelete("{projectId}/memberships/{userId}", RemoveUserAsync).WithName("UserMemberships_Remove").Extension();
         return projects;
