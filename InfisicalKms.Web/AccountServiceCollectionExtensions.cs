@@ -3,6 +3,9 @@ using InfisicalKms.Core.Storage;
 using InfisicalKms.Web.Components.Account;
 using InfisicalKms.Web.Components.Shared;
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.Identity;
 
 namespace InfisicalKms.Web;
@@ -40,6 +43,12 @@ public static class AccountServiceCollectionExtensions
             .AddEntityFrameworkStores<KmsDbContext>()
             .AddSignInManager()
             .AddDefaultTokenProviders();
+
+        // Sign-in cookies outlive restarts: the data-protection keys live next to the database, not in $HOME.
+        builder.Services.AddDataProtection().SetApplicationName("InfisicalKms");
+        builder.Services.AddOptions<KeyManagementOptions>().Configure<StorageLocation, ILoggerFactory>((options, storage, logging) =>
+            options.XmlRepository = new FileSystemXmlRepository(
+                new DirectoryInfo(Path.Combine(storage.DataDirectory, "dataprotection-keys")), logging));
 
         // Scoped: one per circuit, it caches the signed-in user's actor and organization.
         builder.Services.AddScoped<UserSession>();
