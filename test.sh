@@ -8,6 +8,8 @@ cd "$(dirname "$0")"
 need_apt=()
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+# Debian's Chromium (/usr/bin/chromium) for the browser end-to-end test; playwright-core downloads none.
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if (( ${#need_apt[@]} > 0 )); then
   echo "installing ${need_apt[*]} ..."
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
@@ -17,6 +19,12 @@ fi
 sdk=InfisicalKms.Tests/Compat/sdk
 if [ ! -d "$sdk/node_modules/@infisical/sdk" ]; then
   (cd "$sdk" && npm ci --no-audit --no-fund --loglevel=error) || { echo "npm ci failed in $sdk"; echo "0 passed, 1 failed"; exit 1; }
+fi
+
+# playwright-core for the browser end-to-end test, exactly as pinned by its lock file.
+browser=InfisicalKms.Tests/E2E/browser
+if [ ! -d "$browser/node_modules/playwright-core" ]; then
+  (cd "$browser" && npm ci --no-audit --no-fund --loglevel=error) || { echo "npm ci failed in $browser"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
 if ! dotnet build InfisicalKms.sln -nologo -clp:ErrorsOnly; then

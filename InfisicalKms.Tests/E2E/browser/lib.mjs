@@ -1,0 +1,157 @@
+// Shared helpers for the browser tests: configuration from the environment, the Chromium launch,
+// Blazor circuit readiness, MudBlazor controls and screenshots.
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+/** A required environment variable; a missing one fails the test (never skips it). */
+export function env(name) {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(`${name} is not set: the C# harness (KeyManagementBrowserTests) passes it`);
+  }
+  return value;
+}
+
+/** Where the screenshots go: ARTIFACTS (the harness passes TestResults/e2e), else ./artifacts here. */
+export function artifactsDir() {
+  const dir = process.env.ARTIFACTS || path.join(path.dirname(new URL(import.meta.url).pathname), 'artifacts');
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+// platform-notes §6: headless, no sandbox (root), and nothing that reaches out to the network.
+const ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+export async function launch() {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: install it with apt-get install chromium (test.sh does)`);
+  }
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+}
+
+/** A fresh, isolated browser context (its own cookies) with a page that logs browser errors. */
+export async function newPage(browser) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  context.setDefaultTimeout(30_000);   // generous: CI machines can be busy
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.log(`# browser error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') console.log(`# browser console error: ${message.text()}`);
+  });
+  return page;
+}
+
+/** Waits until the Blazor Server circuit is up: prerendered HTML says "false" (platform-notes §6, P12). */
+export async function interactive(page) {
+  await page.waitForSelector('#circuit[data-interactive="true"]', { state: 'attached' });
+}
+
+/** Signs in on the static-SSR login form and waits for the interactive app. */
+export async function signIn(page, baseUrl, email, password) {
+  await page.goto(`${baseUrl}/Account/Login`);
+  await page.fill('[id="Input.Email"]', email);
+  await page.fill('[id="Input.Password"]', password);
+  await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/Account/')), page.click('form button[type="submit"]')]);
+  await interactive(page);
+}
+
+/** The open MudBlazor dialog (the last one, if several are stacked). */
+export function dialog(page) {
+  return page.locator('.mud-dialog').last();
+}
+
+/** Closes the open dialog with its "Close" button and waits until it is gone. */
+export async function closeDialog(page) {
+  const count = await page.locator('.mud-dialog').count();
+  await dialog(page).getByRole('button', { name: 'Close', exact: true }).click();
+  await page.waitForFunction((n) => document.querySelectorAll('.mud-dialog').length < n, count);
+}
+
+/**
+ * Picks an option of a MudSelect. The id lands on its hidden input; the visible combobox is the next
+ * sibling, and the options render in a popover.
+ */
+export async function select(page, id, optionText) {
+  await page.click(`[id="${id}"] ~ [role="combobox"]`);
+  await page.locator('.mud-popover-open .mud-list-item').filter({ hasText: new RegExp(`^\\s*${optionText}\\s*$`) }).click();
+  await page.waitForFunction(
+    ([selector, text]) => document.querySelector(selector)?.textContent.trim() === text,
+    [`[id="${id}"] ~ [role="combobox"]`, optionText]);
+}
+
+/** Opens the row menu of a key in the key table and returns the popover that holds its items. */
+export async function openKeyMenu(page, keyName) {
+  await page.click(`button[aria-label="Actions for ${keyName}"]`);
+  const menu = page.locator('.mud-popover-open').filter({ has: page.locator('[class*="key-action-"]') });
+  await menu.waitFor();
+  return menu;
+}
+
+/** Runs a row-menu action of a key ("encrypt", "decrypt", "sign", "verify", ...) and waits for its dialog. */
+export async function keyAction(page, keyName, action) {
+  const menu = await openKeyMenu(page, keyName);
+  await menu.locator(`.key-action-${action}`).click();
+  await dialog(page).waitFor();
+}
+
+/**
+ * Closes an open MudMenu popover with a click outside it (on the page title): MudBlazor closes menus on
+ * outside clicks, not on Escape, and its overlay lets clicks through.
+ */
+export async function closeMenu(page) {
+  await page.click('#project-title');
+  await page.locator('.mud-popover-open [class*="key-action-"]').first().waitFor({ state: 'detached' });
+}
+
+/** Saves a full-page PNG into ARTIFACTS and returns its path. */
+export async function screenshot(page, artifacts, name) {
+  const file = path.join(artifacts, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/**
+ * Runs the steps of one flow in order. A failing step saves a screenshot (failure-<step>.png) and fails
+ * every later step at once instead of letting each wait for its timeout.
+ */
+export function steps(t, artifacts, getPage) {
+  let broken = null;
+  return async (name, body) => t.test(name, async () => {
+    if (broken) {
+      throw new Error(`not run: the earlier step "${broken}" failed`);
+    }
+    try {
+      await body();
+    } catch (error) {
+      broken = name;
+      const page = getPage();
+      if (page) {
+        const file = name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
+        await page.screenshot({ path: path.join(artifacts, `failure-${file}.png`), fullPage: true }).catch(() => {});
+      }
+      throw error;
+    }
+  });
+}
+
+/** The cells of a key's row in the key table: name, usage, algorithm, status, version (the key ID left out). */
+export async function keyRow(page, keyName) {
+  const row = page.locator('#keys-table tbody tr').filter({ has: page.locator('.key-name', { hasText: keyName }) });
+  await row.waitFor();
+  const cells = (await row.locator('td').allInnerTexts()).map((text) => text.trim().replace(/\s+/g, ' '));
+  return [cells[0], cells[2], cells[3], cells[4], cells[5]];
+}
+
+/** Closes every snackbar, so none covers a button the next step clicks. */
+export async function dismissSnackbars(page) {
+  for (const button of await page.locator('.mud-snackbar button').all()) {
+    await button.click().catch(() => {});   // it may have gone by itself meanwhile
+  }
+  await page.locator('.mud-snackbar').first().waitFor({ state: 'detached' });
+}
