@@ -66,6 +66,7 @@ test('administrator: first-run setup, project, AES-256-GCM encrypt/decrypt, RSA_
     await page.click('#project-create:not([disabled])');
     await page.locator('#projects-table a', { hasText: projectName }).waitFor();
     await screenshot(page, artifacts, '04-projects');
+    await dismissSnackbars(page);   // "Project … created" sits over the Add Key button of the next page
     await page.locator('#projects-table a', { hasText: projectName }).click();
     await page.waitForURL(/\/projects\/[^/]+\/kms$/);
     projectId = new URL(page.url()).pathname.split('/')[2];
