@@ -9,8 +9,19 @@ import {
   artifactsDir, closeMenu, env, interactive, keyRow, launch, newPage, openKeyMenu, screenshot, signIn, steps,
 } from './lib.mjs';
 
-// Every row-menu item that uses key material or changes the key (KeyMenu.For); "copypublickey" only reads.
-const CRYPTO_AND_EDIT = ['encrypt', 'decrypt', 'sign', 'verify', 'edit', 'toggledisabled', 'delete'];
+// Row-menu items that only read (KeyMenu.For): a viewer may use these. Every other item uses key material
+// or changes the key (encrypt, decrypt, sign, verify, MAC, rotate, export, edit, enable/disable, delete).
+const READ_ONLY = new Set(['copypublickey', 'details']);
+
+/** Asserts a viewer's menu: the read-only items enabled, every other (crypto and edit) item disabled. */
+function assertViewerMenu(items, mustHave) {
+  for (const action of mustHave) {
+    assert.ok(action in items, `the menu lacks ${action}: ${JSON.stringify(items)}`);
+  }
+  for (const [action, enabled] of Object.entries(items)) {
+    assert.equal(enabled, READ_ONLY.has(action), `${action} must be ${READ_ONLY.has(action) ? 'enabled' : 'disabled'} for a viewer`);
+  }
+}
 
 /** The row-menu items of a key as { action: enabled }. */
 async function menuItems(page, keyName) {
@@ -49,20 +60,21 @@ test('project roles: a viewer sees keys with every crypto and edit item disabled
     await interactive(page);
   });
 
-  await step('viewer: sees both keys, and Add Key is disabled', async () => {
+  await step('viewer: sees both keys, and Add Key and Import Keys are disabled', async () => {
     await page.waitForSelector('#keys-table');
     assert.match(await page.textContent('#project-title'), /your role: viewer/);
     assert.deepEqual(await keyRow(page, aesKey), [aesKey, 'Encrypt/Decrypt', 'aes-256-gcm', 'Active', '1']);
     assert.deepEqual(await keyRow(page, rsaKey), [rsaKey, 'Sign/Verify', 'RSA_4096', 'Active', '1']);
     assert.equal(await page.isDisabled('#add-key'), true);
+    for (const button of await page.locator('#import-keys').all()) {
+      assert.equal(await button.isDisabled(), true);
+    }
     await screenshot(page, artifacts, '13-viewer-key-table');
   });
 
   await step('viewer: every crypto and edit item of the encryption key is disabled', async () => {
     const items = await menuItems(page, aesKey);
-    assert.deepEqual(items, {
-      encrypt: false, decrypt: false, edit: false, toggledisabled: false, delete: false,
-    });
+    assertViewerMenu(items, ['encrypt', 'decrypt', 'edit', 'toggledisabled', 'delete']);
     // A disabled item says why when hovered.
     await page.hover('.mud-popover-open .key-action-encrypt', { force: true });
     await page.locator('.mud-popover-open.mud-tooltip', { hasText: 'Access Restricted' }).waitFor();
@@ -74,14 +86,9 @@ test('project roles: a viewer sees keys with every crypto and edit item disabled
     await closeMenu(page);
   });
 
-  await step('viewer: every crypto and edit item of the signing key is disabled; only Copy Public Key is enabled', async () => {
+  await step('viewer: every crypto and edit item of the signing key is disabled; Copy Public Key is not', async () => {
     const items = await menuItems(page, rsaKey);
-    assert.deepEqual(items, {
-      sign: false, verify: false, copypublickey: true, edit: false, toggledisabled: false, delete: false,
-    });
-    for (const action of CRYPTO_AND_EDIT.filter((a) => a in items)) {
-      assert.equal(items[action], false, `${action} must be disabled for a viewer`);
-    }
+    assertViewerMenu(items, ['sign', 'verify', 'copypublickey', 'edit', 'toggledisabled', 'delete']);
     await screenshot(page, artifacts, '15-viewer-menu-rsa');
     await closeMenu(page);
     await page.context().close();
