@@ -3,6 +3,7 @@ using InfisicalKms.Web.Api;
 using InfisicalKms.Web.Components;
 using InfisicalKms.Web.Components.Account;
 using Microsoft.AspNetCore.HttpOverrides;
+using MudBlazor;
 using MudBlazor.Services;
 
 namespace InfisicalKms.Web;
@@ -13,7 +14,8 @@ public static class WebServiceCollectionExtensions
     public static IHostApplicationBuilder AddKmsWeb(this IHostApplicationBuilder builder)
     {
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-        builder.Services.AddMudServices();
+        // Snackbars bottom right, away from the page's action buttons.
+        builder.Services.AddMudServices(options => options.SnackbarConfiguration.PositionClass = Defaults.Classes.Position.BottomRight);
         builder.AddKmsAccounts();
         builder.Services.AddExceptionHandler<KmsExceptionHandler>();
         builder.Services.AddProblemDetails();
