@@ -157,6 +157,48 @@ public sealed class OpensslKeyInteropTests(OpensslKeysFixture keys) : IClassFixt
         Assert.False((bool)other["signatureValid"]!);
     }
 
+    [Fact]
+    public async Task SignBatch_ImportedRsaKey_SignaturesVerifyWithOpensslAndDigestPssIsRefusedAsync()
+    {
+        string digest = Convert.ToBase64String(SHA256.HashData(Message));
+        var body = new JsonObject
+        {
+            ["items"] = new JsonArray(
+                new JsonObject { ["data"] = Convert.ToBase64String(Message), ["signingAlgorithm"] = "RSASSA_PSS_SHA_384" },
+                new JsonObject { ["data"] = digest, ["signingAlgorithm"] = "RSASSA_PSS_SHA_256", ["isDigest"] = true },
+                new JsonObject { ["data"] = Convert.ToBase64String(Message), ["signingAlgorithm"] = "ECDSA_SHA_256" },
+                new JsonObject { ["data"] = Convert.ToBase64String(Message), ["signingAlgorithm"] = "RSASSA_PKCS1_V1_5_SHA_512" }),
+        };
+
+        JsonArray items = (await ApiAssert.OkAsync(await keys.Admin.PostAsJsonAsync($"/api/v1/kms/keys/{keys.RsaKeyId}/sign/batch", body)))["items"]!.AsArray();
+
+        Assert.Equal("RSA PSS does not support digested input", (string?)items[1]!["error"]!["message"]);
+        Assert.Equal(400, (int)items[1]!["error"]!["statusCode"]!);
+        Assert.Equal("KMS RSA key cannot be used with ECDSA_SHA_256", (string?)items[2]!["error"]!["message"]);
+        string data = Write("batch.data", Message);
+        foreach ((int index, string algorithm) in new[] { (0, "RSASSA_PSS_SHA_384"), (3, "RSASSA_PKCS1_V1_5_SHA_512") })
+        {
+            Assert.Equal(algorithm, (string?)items[index]!["signingAlgorithm"]);
+            string signature = Write($"batch-{index}.sig", Convert.FromBase64String((string)items[index]!["signature"]!));
+            string output = await ExternalTools.RunOkAsync("openssl",
+                ["dgst", $"-{Digest(algorithm)}", "-verify", keys.RsaPublicPem, .. PssOptions(algorithm), "-signature", signature, data]);
+            Assert.Contains("Verified OK", output, StringComparison.Ordinal);
+        }
+
+        // verify/batch: PSS refuses digests there too; the PKCS#1 signature verifies; garbage is just false.
+        var verifyBody = new JsonObject
+        {
+            ["items"] = new JsonArray(
+                new JsonObject { ["data"] = digest, ["signature"] = (string)items[0]!["signature"]!, ["signingAlgorithm"] = "RSASSA_PSS_SHA_256", ["isDigest"] = true },
+                new JsonObject { ["data"] = Convert.ToBase64String(Message), ["signature"] = (string)items[3]!["signature"]!, ["signingAlgorithm"] = "RSASSA_PKCS1_V1_5_SHA_512" },
+                new JsonObject { ["data"] = Convert.ToBase64String(Message), ["signature"] = "AAAA", ["signingAlgorithm"] = "RSASSA_PSS_SHA_384" }),
+        };
+        JsonArray verified = (await ApiAssert.OkAsync(await keys.Admin.PostAsJsonAsync($"/api/v1/kms/keys/{keys.RsaKeyId}/verify/batch", verifyBody)))["items"]!.AsArray();
+        Assert.Equal("RSA PSS does not support digested input", (string?)verified[0]!["error"]!["message"]);
+        Assert.True((bool)verified[1]!["signatureValid"]!);
+        Assert.False((bool)verified[2]!["signatureValid"]!);
+    }
+
     [Theory]
     [InlineData("rsa")]
     [InlineData("ec")]

@@ -212,6 +212,23 @@ public sealed class BatchApiTests(LifecycleServerFixture server) : IClassFixture
         Assert.Equal(Enumerable.Range(0, 1000).Select(i => Base64($"item {i}")), decrypted.Select(item => (string)item!["plaintext"]!));
     }
 
+    [Fact]
+    public async Task Batch_BodyLimit_IsTwoMebibytesForTheWholeRequestAsync()
+    {
+        string keyId = (string)(await CreateKeyAsync(Admin, server.ProjectId, Name("big")))["id"]!;
+        string chunk = Convert.ToBase64String(new byte[150_000]);   // 200 000 characters
+
+        // 1.4 MB: over the 1 MiB limit of ordinary routes, within the 2 MiB of crypto routes (spec §1.9).
+        string accepted = "{ \"items\": [" + string.Join(",", Enumerable.Repeat($"{{\"plaintext\":\"{chunk}\"}}", 7)) + "] }";
+        JsonArray items = await ItemsAsync(await PostJsonAsync(Admin, $"/api/v1/kms/keys/{keyId}/encrypt/batch", accepted), 7);
+        Assert.All(items, item => Assert.True(item!.AsObject().ContainsKey("ciphertext")));
+
+        string tooLarge = "{ \"items\": [" + string.Join(",", Enumerable.Repeat($"{{\"plaintext\":\"{chunk}\"}}", 11)) + "] }";
+        Assert.True(Encoding.UTF8.GetByteCount(tooLarge) > 2_097_152);
+        await ApiAssert.ErrorAsync(await PostJsonAsync(Admin, $"/api/v1/kms/keys/{keyId}/encrypt/batch", tooLarge), 413, "PayloadTooLarge",
+            "Request body exceeds the limit of 2097152 bytes");
+    }
+
     private static async Task<JsonArray> ItemsAsync(HttpResponseMessage response, int count)
     {
         JsonArray items = (await ApiAssert.OkAsync(response))["items"]!.AsArray();

@@ -223,16 +223,21 @@ public sealed class BulkImportApiTests(LifecycleServerFixture server) : IClassFi
     }
 
     [Fact]
-    public async Task Import_ExactlyHundredKeys_AreAllImportedAsync()
+    public async Task Import_ExactlyHundredKeys_PassRequestValidationAndAreEachProcessedAsync()
     {
+        // 100 entries are allowed; 99 of them fail on their own (wrong length), so only the last one is stored.
         string projectId = await CreateProjectAsync(Admin, "Import 100");
+        string tooShort = Convert.ToBase64String(new byte[15]);
         string json = "{ \"projectId\": \"" + projectId + "\", \"keys\": ["
-            + string.Join(",", Enumerable.Range(0, 100).Select(i => Valid($"k{i}"))) + "] }";
+            + string.Join(",", Enumerable.Range(0, 99).Select(i => $$"""{"name":"k{{i}}","algorithm":"aes-128-gcm","keyMaterial":"{{tooShort}}"}"""))
+            + "," + Valid("k99") + "] }";
 
         JsonObject result = await ApiAssert.OkAsync(await PostJsonAsync(Admin, Path, json));
 
-        Assert.Equal(100, result["keys"]!.AsArray().Count);
-        Assert.Equal(100, (int)(await ApiAssert.OkAsync(await Admin.GetAsync($"/api/v1/kms/keys?projectId={projectId}")))["totalCount"]!);
+        Assert.Equal(["k99"], result["keys"]!.AsArray().Select(k => (string)k!["name"]!));
+        Assert.Equal(Enumerable.Range(0, 99).Select(i => $"k{i}"), result["errors"]!.AsArray().Select(e => (string)e!["name"]!));
+        Assert.All(result["errors"]!.AsArray(), e => Assert.Equal("Invalid key material length for aes-128-gcm. Expected 16 bytes, got 15.", (string?)e!["message"]));
+        Assert.Equal(1, (int)(await ApiAssert.OkAsync(await Admin.GetAsync($"/api/v1/kms/keys?projectId={projectId}")))["totalCount"]!);
     }
 
     [Fact]

@@ -48,6 +48,7 @@ public sealed class RotationScheduleTests : IDisposable
             AssertRotation(scheduled, true, 1, null, "2030-01-02T08:00:00.000Z");
 
             KeyRotationScheduler scheduler = first.Scheduler;
+            Assert.DoesNotContain(first.Services.GetServices<IHostedService>(), hosted => hosted is KeyRotationScheduler);   // only the test rotates
             _clock.Advance(TimeSpan.FromHours(23));
             Assert.Equal(0, await scheduler.RunDueRotationsAsync(CancellationToken.None));
             Assert.Equal(1, (int)(await GetKeyAsync(admin.Client, keyId))["version"]!);
@@ -88,11 +89,13 @@ public sealed class RotationScheduleTests : IDisposable
     }
 
     [Fact]
-    public async Task Schedule_DisabledKey_IsSkippedUntilReEnabledAsync()
+    public async Task Schedule_DisabledKeyWaitsUntilReEnabledAndEveryRotatableUsageRotatesAsync()
     {
         await using var factory = new ScheduledRotationFactory(DatabasePath, _rootKey) { Clock = _clock };
         HttpClient admin = (await factory.AdminAsync()).Client;
         string projectId = await CreateProjectAsync(admin);
+
+        // A disabled key is skipped while disabled (spec §10.2).
         string keyId = (string)(await CreateKeyAsync(admin, projectId, "sleeper"))["id"]!;
         await PutScheduleOkAsync(admin, keyId, new { enabled = true, intervalDays = 1 });
         await ApiAssert.OkAsync(await DisableAsync(admin, keyId));
@@ -110,14 +113,9 @@ public sealed class RotationScheduleTests : IDisposable
         Assert.Equal(2, (int)rotated["version"]!);
         AssertRotation(rotated, true, 1, "2030-01-04T08:01:00.000Z", "2030-01-05T08:01:00.000Z");
         Assert.Equal(0, await factory.Scheduler.RunDueRotationsAsync(CancellationToken.None));
-    }
+        await PutScheduleOkAsync(admin, keyId, new { enabled = false });
 
-    [Fact]
-    public async Task Schedule_DueKeysOfEveryRotatableUsage_RotateAndOthersDoNotAsync()
-    {
-        await using var factory = new ScheduledRotationFactory(DatabasePath, _rootKey) { Clock = _clock };
-        HttpClient admin = (await factory.AdminAsync()).Client;
-        string projectId = await CreateProjectAsync(admin);
+        // Due keys of both rotatable usages rotate; keys not yet due, unscheduled or switched off do not.
         string aes = (string)(await CreateKeyAsync(admin, projectId, "aes", "encrypt-decrypt", "aes-128-gcm"))["id"]!;
         string mac = (string)(await CreateKeyAsync(admin, projectId, "mac", "generate-verify-mac", "HMAC_SHA_512"))["id"]!;
         string weekly = (string)(await CreateKeyAsync(admin, projectId, "weekly"))["id"]!;
@@ -140,7 +138,7 @@ public sealed class RotationScheduleTests : IDisposable
     }
 
     [Fact]
-    public async Task Schedule_Put_SetsAndClearsNextRotationAndKeepsTheIntervalAsync()
+    public async Task Schedule_Put_SetsAndClearsNextRotationKeepsTheIntervalAndValidatesAsync()
     {
         await using var factory = new ScheduledRotationFactory(DatabasePath, _rootKey) { Clock = _clock };
         HttpClient admin = (await factory.AdminAsync()).Client;
@@ -163,15 +161,9 @@ public sealed class RotationScheduleTests : IDisposable
         _clock.Advance(TimeSpan.FromHours(2));
         JsonObject rotated = await RotateAsync(admin, keyId);
         AssertRotation(rotated, true, 12, "2030-01-01T11:00:00.000Z", "2030-01-13T11:00:00.000Z");
-    }
 
-    [Fact]
-    public async Task Schedule_Put_InvalidBodies_Are422Async()
-    {
-        await using var factory = new ScheduledRotationFactory(DatabasePath, _rootKey) { Clock = _clock };
-        HttpClient admin = (await factory.AdminAsync()).Client;
-        string projectId = await CreateProjectAsync(admin);
-        string keyId = (string)(await CreateKeyAsync(admin, projectId, "strict"))["id"]!;
+        // Invalid bodies are 422 and change nothing.
+        keyId = (string)(await CreateKeyAsync(admin, projectId, "strict"))["id"]!;
         string path = $"/api/v1/kms/keys/{keyId}/rotation-schedule";
 
         await ApiAssert.ErrorAsync(await admin.PutAsJsonAsync(path, new { enabled = true }), 422, "ValidationFailure",
@@ -189,23 +181,15 @@ public sealed class RotationScheduleTests : IDisposable
     }
 
     [Fact]
-    public async Task Scheduler_IsResolvableAndRegisteredAsTheHostedServiceAsync()
-    {
-        await using var factory = new KmsWebApplicationFactory();
-        await factory.AdminAsync();
-
-        KeyRotationScheduler scheduler = factory.Services.GetRequiredService<KeyRotationScheduler>();
-
-        Assert.Contains(factory.Services.GetServices<IHostedService>(), hosted => ReferenceEquals(hosted, scheduler));
-        Assert.Equal(0, await scheduler.RunDueRotationsAsync(CancellationToken.None));
-    }
-
-    [Fact]
     public async Task Scheduler_HostedLoop_RotatesADueKeyOnceAsTheClockMovesAsync()
     {
         await using var factory = new ScheduledRotationFactory(DatabasePath, _rootKey, runHostedScheduler: true) { Clock = _clock };
         HttpClient admin = (await factory.AdminAsync()).Client;
-        Assert.Contains(factory.Services.GetServices<IHostedService>(), hosted => hosted is KeyRotationScheduler);
+
+        // The production registration: one singleton, resolvable, and the same instance runs as the hosted loop.
+        KeyRotationScheduler scheduler = factory.Services.GetRequiredService<KeyRotationScheduler>();
+        Assert.Contains(factory.Services.GetServices<IHostedService>(), hosted => ReferenceEquals(hosted, scheduler));
+        Assert.InRange(KeyRotationScheduler.CheckInterval, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10));   // "at least every 10 minutes"
         string projectId = await CreateProjectAsync(admin);
         string keyId = (string)(await CreateKeyAsync(admin, projectId, "looped"))["id"]!;
         await PutScheduleOkAsync(admin, keyId, new { enabled = true, intervalDays = 1 });
@@ -230,16 +214,6 @@ public sealed class RotationScheduleTests : IDisposable
         }
 
         Assert.Equal(2, (int)(await GetKeyAsync(admin, keyId))["version"]!);
-    }
-
-    [Fact]
-    public async Task ScheduledRotationFactory_WithoutLoop_HasNoHostedSchedulerAsync()
-    {
-        await using var factory = new ScheduledRotationFactory(DatabasePath, _rootKey) { Clock = _clock };
-        await factory.AdminAsync();
-
-        Assert.DoesNotContain(factory.Services.GetServices<IHostedService>(), hosted => hosted is KeyRotationScheduler);
-        Assert.NotNull(factory.Scheduler);
     }
 
     public void Dispose()
