@@ -1,0 +1,253 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.Data.Sqlite;
+
+namespace InfisicalKms.Tests.Web.Hsm;
+
+/// <summary>
+/// One installation of the real server binary (InfisicalKms.Web.dll, run with <c>dotnet</c> as a child
+/// process) on its own SQLite file in a temporary folder, in the Production environment. Starts the
+/// server, runs the root-key command, and expects start-up refusals.
+/// </summary>
+/// <remarks>
+/// Child processes get a clean environment: every wrapping-key, HSM and KMS variable of the test process
+/// is removed, then the test's own are set. Each process loads the PKCS#11 library at most once, with
+/// SOFTHSM2_CONF in its real environment (platform-notes P2, P3).
+/// </remarks>
+public sealed partial class KmsInstallation : IDisposable
+{
+    private static readonly string[] InheritedPrefixes =
+        ["HSM_", "SOFTHSM2_", "ENCRYPTION_KEY", "ROOT_ENCRYPTION_KEY", "NEW_", "Kms__", "ConnectionStrings__", "ASPNETCORE_", "DOTNET_ENVIRONMENT"];
+
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
+
+    public string Directory { get; } = Path.Combine(Path.GetTempPath(), "kms-hsm-tests-" + Guid.NewGuid().ToString("N"));
+
+    public string DatabasePath => Path.Combine(Directory, "kms.db");
+
+    /// <summary>Starts the server and waits until it listens; fails the test with its output if it exits first.</summary>
+    public async Task<KmsServerProcess> StartAsync(IDictionary<string, string?> variables)
+    {
+        Process process = Launch(variables, "--urls", "http://127.0.0.1:0");
+        var output = new ProcessOutput(process);
+        Task<string?> listening = output.WaitForAsync(ListeningOn());
+        Task exited = process.WaitForExitAsync();
+        Task first = await Task.WhenAny(listening, exited, Task.Delay(Timeout));
+        if (first != listening || await listening is not { } url)
+        {
+            Kill(process);
+            await process.WaitForExitAsync();
+            Assert.Fail($"The server did not start (exit code {(process.HasExited ? process.ExitCode : -1)}):\n{output.Text}");
+            throw new InvalidOperationException();   // unreachable
+        }
+
+        return new KmsServerProcess(process, output, new Uri(url));
+    }
+
+    /// <summary>Starts the server and expects it to refuse: returns the exit code and output; fails if it listens.</summary>
+    public async Task<ProcessResult> StartExpectingRefusalAsync(IDictionary<string, string?> variables)
+    {
+        Process process = Launch(variables, "--urls", "http://127.0.0.1:0");
+        var output = new ProcessOutput(process);
+        Task<string?> listening = output.WaitForAsync(ListeningOn());
+        Task exited = process.WaitForExitAsync();
+        await Task.WhenAny(exited, listening, Task.Delay(Timeout));
+        bool listened = listening.IsCompletedSuccessfully && listening.Result is not null;
+        if (!listened && !exited.IsCompleted)
+        {
+            // The output may close a moment before the process is reaped.
+            await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(10)));
+        }
+
+        if (!exited.IsCompleted)
+        {
+            Kill(process);
+            await process.WaitForExitAsync();
+            Assert.Fail($"The server was expected to refuse to start, but it {(listened ? "listened" : "hung")}:\n{output.Text}");
+        }
+
+        return await output.ResultAsync(process.ExitCode);
+    }
+
+    /// <summary>Runs <c>root-key …</c> (or any arguments) to completion.</summary>
+    public async Task<ProcessResult> RunCommandAsync(IDictionary<string, string?> variables, params string[] arguments)
+    {
+        Process process = Launch(variables, arguments);
+        var output = new ProcessOutput(process);
+        using var timeout = new CancellationTokenSource(Timeout);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Kill(process);
+            Assert.Fail($"'{string.Join(' ', arguments)}' did not finish in {Timeout.TotalSeconds} s:\n{output.Text}");
+        }
+
+        return await output.ResultAsync(process.ExitCode);
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Left for the temp folder's own clean-up; never fail a test on it.
+        }
+    }
+
+    internal static void Kill(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+
+    private Process Launch(IDictionary<string, string?> variables, params string[] arguments)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var start = new ProcessStartInfo(dotnet)
+        {
+            WorkingDirectory = Directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "InfisicalKms.Web.dll"));
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (string name in start.Environment.Keys.Where(k => InheritedPrefixes.Any(p => k.StartsWith(p, StringComparison.Ordinal))).ToList())
+        {
+            start.Environment.Remove(name);
+        }
+
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["ConnectionStrings__Kms"] = $"Data Source={DatabasePath}";
+        foreach ((string name, string? value) in variables)
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
+
+        Process process = Process.Start(start)!;
+        process.StandardInput.Close();
+        return process;
+    }
+
+    [GeneratedRegex(@"Now listening on: (http://\S+)")]
+    private static partial Regex ListeningOn();
+}
+
+/// <summary>Exit code and output of a finished child process.</summary>
+public sealed record ProcessResult(int ExitCode, string StandardOutput, string StandardError)
+{
+    public string Output => StandardOutput + StandardError;
+
+    public override string ToString() => $"exit code {ExitCode}\n--- stdout\n{StandardOutput}\n--- stderr\n{StandardError}";
+}
+
+/// <summary>Collects a child's standard output and error as they arrive; can wait for a line pattern.</summary>
+internal sealed class ProcessOutput
+{
+    private readonly Lock _gate = new();
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+    private readonly TaskCompletionSource _stdoutClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _stderrClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<(Regex Pattern, TaskCompletionSource<string?> Found)> _waiters = [];
+
+    public ProcessOutput(Process process)
+    {
+        process.OutputDataReceived += (_, e) => Append(_stdout, e.Data, _stdoutClosed);
+        process.ErrorDataReceived += (_, e) => Append(_stderr, e.Data, _stderrClosed);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public string Text
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return $"--- stdout\n{_stdout}\n--- stderr\n{_stderr}";
+            }
+        }
+    }
+
+    /// <summary>The first group of the first line matching <paramref name="pattern"/>; null if the output ends first.</summary>
+    public Task<string?> WaitForAsync(Regex pattern)
+    {
+        var found = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            Match match = pattern.Match(_stdout.ToString());
+            if (match.Success)
+            {
+                found.SetResult(match.Groups[1].Value);
+            }
+            else
+            {
+                _waiters.Add((pattern, found));
+            }
+        }
+
+        return found.Task;
+    }
+
+    public async Task<ProcessResult> ResultAsync(int exitCode)
+    {
+        await Task.WhenAll(_stdoutClosed.Task, _stderrClosed.Task).WaitAsync(TimeSpan.FromSeconds(10));
+        lock (_gate)
+        {
+            return new ProcessResult(exitCode, _stdout.ToString(), _stderr.ToString());
+        }
+    }
+
+    private void Append(StringBuilder target, string? line, TaskCompletionSource closed)
+    {
+        lock (_gate)
+        {
+            if (line is null)
+            {
+                closed.TrySetResult();
+                foreach ((_, TaskCompletionSource<string?> found) in _waiters)
+                {
+                    found.TrySetResult(null);
+                }
+
+                return;
+            }
+
+            target.AppendLine(line);
+            foreach ((Regex pattern, TaskCompletionSource<string?> found) in _waiters)
+            {
+                if (pattern.Match(line) is { Success: true } match)
+                {
+                    found.TrySetResult(match.Groups[1].Value);
+                }
+            }
+        }
+    }
+}
