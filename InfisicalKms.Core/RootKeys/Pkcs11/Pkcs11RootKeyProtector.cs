@@ -119,8 +119,10 @@ public sealed class Pkcs11RootKeyProtector : IRootKeyProtector
             HsmMechanismPreference.Auto => throw new RootKeyConfigurationException(HsmMessages.NoMechanism),
             HsmMechanismPreference.AesGcm when gcm => HsmMechanism.AesGcm,
             HsmMechanismPreference.AesCbcPadHmac when cbcHmac => HsmMechanism.AesCbcPadHmac,
+            HsmMechanismPreference.AesGcm => throw new RootKeyConfigurationException(
+                $"{HsmSettings.MechanismSetting} asks for CKM_AES_GCM, but the token does not offer it."),
             _ => throw new RootKeyConfigurationException(
-                $"{HsmSettings.MechanismSetting} asks for {preference}, but the token does not offer it."),
+                $"{HsmSettings.MechanismSetting} asks for CKM_AES_CBC_PAD, but the token does not offer it with CKM_SHA256_HMAC."),
         };
     }
 
