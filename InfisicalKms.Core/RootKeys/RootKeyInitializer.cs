@@ -71,6 +71,12 @@ public sealed class RootKeyInitializer(
         if (record.Strategy == RootKeyStrategy.Hsm)
         {
             HsmSettings hsm = settings.Hsm ?? throw new RootKeyConfigurationException(HsmMessages.NotConfigured);
+            if (settings.EnvironmentKeyVariable is { } variable)
+            {
+                logger.LogWarning("{Variable} is set, but the stored root key is wrapped by the HSM; starting with the HSM. " +
+                    "Run 'root-key migrate --to software' to move it to {Variable}.", variable, variable);
+            }
+
             lease = _protectors.OpenHsm(record.Mechanism, allowKeyGeneration: false);
             failure = HsmMessages.CannotDecrypt(hsm.KeyLabel);
         }

@@ -41,11 +41,13 @@ public sealed class RootKeyMigrationTests
         Assert.Contains("Audit root-key-rewrap: migrate --to hsm", toHsm.StandardOutput);
         Assert.Contains("already wrapped by the HSM key \"kms-root\" on token \"kms\"", (await RunAsync(installation, both, "migrate", "--to", "hsm")).StandardOutput);
 
-        await using (KmsServerProcess server = await installation.StartAsync(token.Variables()))
+        // The environment key is still set: the stored strategy decides, with a warning.
+        await using (KmsServerProcess server = await installation.StartAsync(both))
         {
             Assert.Equal("HSM", (string?)(await server.StatusAsync())["rootKey"]!["strategy"]);
             await keys.AssertUsableAsync(server);
-            await server.StopAsync();
+            ProcessResult log = await server.StopAsync();
+            Assert.Contains("ROOT_ENCRYPTION_KEY is set, but the stored root key is wrapped by the HSM", log.Output);
         }
 
         // 4. Back to the environment key, twice.
