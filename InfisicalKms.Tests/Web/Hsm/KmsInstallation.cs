@@ -17,7 +17,7 @@ namespace InfisicalKms.Tests.Web.Hsm;
 public sealed partial class KmsInstallation : IDisposable
 {
     private static readonly string[] InheritedPrefixes =
-        ["HSM_", "SOFTHSM2_", "ENCRYPTION_KEY", "ROOT_ENCRYPTION_KEY", "NEW_", "Kms__", "ConnectionStrings__", "ASPNETCORE_", "DOTNET_ENVIRONMENT"];
+        ["HSM_", "SOFTHSM2_", "ENCRYPTION_KEY", "ROOT_ENCRYPTION_KEY", "NEW_", "Kms__", "ConnectionStrings__", "Logging__", "ASPNETCORE_", "DOTNET_ENVIRONMENT"];
 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
@@ -137,6 +137,9 @@ public sealed partial class KmsInstallation : IDisposable
 
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["ConnectionStrings__Kms"] = $"Data Source={DatabasePath}";
+        // The tests read these lines ("Now listening on", key generation, warnings), whatever appsettings.json says.
+        start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+        start.Environment["Logging__LogLevel__InfisicalKms"] = "Information";
         foreach ((string name, string? value) in variables)
         {
             if (value is null)
