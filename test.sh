@@ -8,6 +8,8 @@ cd "$(dirname "$0")"
 need_apt=()
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+# SoftHSM2 for the HSM tests (Category=Hsm): they create their own tokens and fail without it.
+{ command -v softhsm2-util >/dev/null 2>&1 && [ -f /usr/lib/softhsm/libsofthsm2.so ]; } || need_apt+=(softhsm2)
 # Debian's Chromium (/usr/bin/chromium) for the browser end-to-end test; playwright-core downloads none.
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if (( ${#need_apt[@]} > 0 )); then

@@ -31,6 +31,7 @@ public static class KmsCoreServiceCollectionExtensions
         services.AddSingleton(sp => RootKeySettings.From(configuration, environment.IsDevelopment(), sp.GetRequiredService<StorageLocation>().DataDirectory));
         services.AddSingleton<RootKey>();
         services.AddSingleton<RootKeyInitializer>();
+        services.AddSingleton<RootKeyRewrapper>();   // the root-key command (spec §11.7); no state of its own
         services.AddSingleton<EnvelopeEncryptor>();
         services.AddSingleton<LoginRateLimiter>();
         services.AddSingleton<IPasswordHasher<KmsUser>, PasswordHasher<KmsUser>>();

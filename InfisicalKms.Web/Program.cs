@@ -2,6 +2,11 @@ using InfisicalKms.Core;
 using InfisicalKms.Core.RootKeys;
 using InfisicalKms.Web;
 
+if (args is ["root-key", .. string[] command])
+{
+    return await RootKeyCommand.RunAsync(command);   // operator command (spec §11.7); the web host never starts
+}
+
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 
 // The operator's one file is the root appsettings.json (copied next to the binaries); environment

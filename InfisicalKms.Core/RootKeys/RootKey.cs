@@ -51,4 +51,18 @@ public sealed class RootKey : IDisposable
 }
 
 /// <summary>What <c>GET /api/status</c> and the Settings page may show about the root key: never bytes or PINs.</summary>
-public sealed record RootKeyStatus(RootKeyStrategy Strategy, string Source);
+/// <param name="Source">Where the wrapping key comes from: a variable name, a file path, or the HSM key label and token.</param>
+public sealed record RootKeyStatus(RootKeyStrategy Strategy, string Source)
+{
+    /// <summary>How the root key is wrapped: <c>AES-256-GCM</c> (SOFTWARE) or the PKCS#11 mechanism (HSM).</summary>
+    public string? Mechanism { get; init; }
+
+    /// <summary>HSM only: the label of the token that holds the wrapping key.</summary>
+    public string? TokenLabel { get; init; }
+
+    /// <summary>HSM only: the token's manufacturer, as the token reports it.</summary>
+    public string? Manufacturer { get; init; }
+
+    /// <summary>HSM only: the token's model, as the token reports it.</summary>
+    public string? Model { get; init; }
+}

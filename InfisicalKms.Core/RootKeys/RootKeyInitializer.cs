@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using InfisicalKms.Core.RootKeys.Pkcs11;
 using InfisicalKms.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -6,17 +7,19 @@ using Microsoft.Extensions.Logging;
 namespace InfisicalKms.Core.RootKeys;
 
 /// <summary>
-/// Start-up of the key hierarchy (spec §11.2–§11.3, §11.6): creates the root key on a new instance, or
+/// Start-up of the key hierarchy (spec §11.2–§11.4, §11.6): creates the root key on a new instance, or
 /// unwraps the stored one with the recorded strategy, self-tests the wrapping key, and installs the key.
 /// </summary>
 /// <remarks>
-/// Start-up never changes the stored strategy or wrapping key: that is the root-key command's job. Every
-/// refusal is a <see cref="RootKeyConfigurationException"/> whose message names the variable at fault.
+/// Start-up never changes the stored strategy or wrapping key: that is the root-key command's job. HSM keys
+/// are generated only for an instance that has no root key yet; on an initialised instance a missing HSM
+/// key is a refusal, because a new key could never unwrap the stored root key. Every refusal is a
+/// <see cref="RootKeyConfigurationException"/> whose message names the variable at fault.
 /// </remarks>
 public sealed class RootKeyInitializer(
     IDbContextFactory<KmsDbContext> dbFactory, RootKey rootKey, RootKeySettings settings, TimeProvider clock, ILogger<RootKeyInitializer> logger)
 {
-    private const string SoftwareMechanism = "AES-256-GCM";
+    private readonly RootKeyProtectors _protectors = new(settings, logger);
 
     public async Task InitializeAsync(CancellationToken ct)
     {
@@ -30,22 +33,23 @@ public sealed class RootKeyInitializer(
         if (record is null)
         {
             using IRootKeyProtectorLease lease = ProtectorForNewInstance();
-            SelfTest(lease.Protector);
-            byte[] fresh = RandomNumberGenerator.GetBytes(RootKey.Size);
+            IRootKeyProtector protector = lease.Protector;
+            SelfTest(protector);
+            byte[] fresh = protector.GenerateRootKey();   // from the HSM's generator when an HSM wraps it
             DateTime now = clock.GetUtcNow().UtcDateTime;
             db.RootKeys.Add(new RootKeyRecord
             {
-                Strategy = lease.Protector.Strategy,
-                Mechanism = SoftwareMechanism,
-                WrappedKey = lease.Protector.Wrap(fresh),
+                Strategy = protector.Strategy,
+                Mechanism = protector.Mechanism,
+                WrappedKey = protector.Wrap(fresh),
                 CreatedAt = now,
                 UpdatedAt = now,
             });
             try
             {
                 await db.SaveChangesAsync(ct);
-                rootKey.Install(fresh, new RootKeyStatus(lease.Protector.Strategy, lease.Protector.Source));
-                logger.LogInformation("Created the instance root key, wrapped by {Source}.", lease.Protector.Source);
+                rootKey.Install(fresh, protector.Status);
+                logger.LogInformation("Created the instance root key, wrapped by {Source} ({Mechanism}).", protector.Source, protector.Mechanism);
                 return;
             }
             catch (DbUpdateException)
@@ -62,42 +66,46 @@ public sealed class RootKeyInitializer(
 
     private void LoadExisting(RootKeyRecord record)
     {
+        IRootKeyProtectorLease lease;
+        string failure;
         if (record.Strategy == RootKeyStrategy.Hsm)
         {
-            throw new RootKeyConfigurationException(settings.HsmConfigured
-                ? "The root key is protected by an HSM, but this build has no PKCS#11 support yet."
-                : "The root key is protected by an HSM, but HSM_LIB_PATH, HSM_PIN and HSM_KEY_LABEL are not set.");
-        }
+            HsmSettings hsm = settings.Hsm ?? throw new RootKeyConfigurationException(HsmMessages.NotConfigured);
+            if (settings.EnvironmentKeyVariable is { } variable)
+            {
+                logger.LogWarning("{Variable} is set, but the stored root key is wrapped by the HSM; starting with the HSM. " +
+                    "Run 'root-key migrate --to software' to move it to {Variable}.", variable, variable);
+            }
 
-        if (settings.HsmConfigured)
-        {
-            logger.LogWarning("An HSM is configured, but the stored root key is wrapped by SOFTWARE; starting with SOFTWARE. " +
-                "Run 'root-key migrate --to hsm' to move it into the HSM.");
-        }
-
-        string failure;
-        IRootKeyProtectorLease? lease;
-        if (settings.EnvironmentKey is not null)
-        {
-            lease = new Lease(new SoftwareRootKeyProtector(settings.EnvironmentKey, settings.EnvironmentKeyVariable!));
-            failure = $"{settings.EnvironmentKeyVariable} cannot decrypt the stored root key. It is not the key this instance was initialised with.";
-        }
-        else if (settings.IsDevelopment)
-        {
-            lease = DevKeyFile.TryOpen(settings.DevKeyFilePath, logger);
-            failure = $"The development key file {settings.DevKeyFilePath} cannot decrypt the stored root key. " +
-                "Set the ENCRYPTION_KEY or ROOT_ENCRYPTION_KEY the instance was initialised with.";
+            lease = _protectors.OpenHsm(record.Mechanism, allowKeyGeneration: false);
+            failure = HsmMessages.CannotDecrypt(hsm.KeyLabel);
         }
         else
         {
-            throw new RootKeyConfigurationException("The root key is protected by ENCRYPTION_KEY or ROOT_ENCRYPTION_KEY, but neither is set.");
+            if (settings.HsmConfigured)
+            {
+                logger.LogWarning("An HSM is configured, but the stored root key is wrapped by SOFTWARE; starting with SOFTWARE. " +
+                    "Run 'root-key migrate --to hsm' to move it into the HSM.");
+            }
+
+            lease = _protectors.OpenSoftware(out failure);
         }
 
         using (lease)
         {
-            byte[] key = lease?.Protector.TryUnwrap(record.WrappedKey) ?? throw new RootKeyConfigurationException(failure);
-            SelfTest(lease!.Protector);
-            rootKey.Install(key, new RootKeyStatus(lease.Protector.Strategy, lease.Protector.Source));
+            byte[] key = lease.Protector.TryUnwrap(record.WrappedKey) ?? throw new RootKeyConfigurationException(failure);
+            try
+            {
+                SelfTest(lease.Protector);
+            }
+            catch
+            {
+                CryptographicOperations.ZeroMemory(key);
+                throw;
+            }
+
+            rootKey.Install(key, lease.Protector.Status);
+            logger.LogInformation("Unwrapped the instance root key with {Source} ({Mechanism}).", lease.Protector.Source, lease.Protector.Mechanism);
         }
     }
 
@@ -105,12 +113,12 @@ public sealed class RootKeyInitializer(
     {
         if (settings.HsmConfigured)
         {
-            throw new RootKeyConfigurationException("HSM_LIB_PATH, HSM_PIN and HSM_KEY_LABEL are set, but this build has no PKCS#11 support yet.");
+            return _protectors.OpenHsm(recordedMechanism: null, allowKeyGeneration: true);
         }
 
-        if (settings.EnvironmentKey is not null)
+        if (_protectors.OpenEnvironmentKey() is { } lease)
         {
-            return new Lease(new SoftwareRootKeyProtector(settings.EnvironmentKey, settings.EnvironmentKeyVariable!));
+            return lease;
         }
 
         if (settings.IsDevelopment)
@@ -123,7 +131,7 @@ public sealed class RootKeyInitializer(
     }
 
     /// <summary>Wrap and unwrap 32 random bytes: a wrapping key that cannot round-trip stops start-up.</summary>
-    private static void SelfTest(IRootKeyProtector protector)
+    internal static void SelfTest(IRootKeyProtector protector)
     {
         byte[] probe = RandomNumberGenerator.GetBytes(RootKey.Size);
         byte[]? back = protector.TryUnwrap(protector.Wrap(probe));
@@ -139,17 +147,4 @@ public sealed class RootKeyInitializer(
             throw new RootKeyConfigurationException($"The root-key self-test failed: {protector.Source} cannot wrap and unwrap.");
         }
     }
-
-    private sealed class Lease(IRootKeyProtector protector) : IRootKeyProtectorLease
-    {
-        public IRootKeyProtector Protector { get; } = protector;
-
-        public void Dispose() => (Protector as IDisposable)?.Dispose();
-    }
-}
-
-/// <summary>A protector that is disposed (its key zeroed) once start-up no longer needs it.</summary>
-internal interface IRootKeyProtectorLease : IDisposable
-{
-    IRootKeyProtector Protector { get; }
 }

@@ -1,17 +1,21 @@
+using System.Security.Cryptography;
 using System.Text.RegularExpressions;
+using InfisicalKms.Core.RootKeys.Pkcs11;
 using Microsoft.Extensions.Configuration;
 
 namespace InfisicalKms.Core.RootKeys;
 
 /// <summary>The wrapping-key variables of spec §11.2, read from configuration (the environment in production).</summary>
-/// <remarks>Holds the decoded environment key; <see cref="ToString"/> never shows it.</remarks>
-public sealed partial class RootKeySettings
+/// <remarks>Holds the decoded environment key and the HSM PIN, zeroed on dispose; <see cref="ToString"/> never shows them.</remarks>
+public sealed partial class RootKeySettings : IDisposable
 {
     public const string EncryptionKeyVariable = "ENCRYPTION_KEY";
     public const string RootEncryptionKeyVariable = "ROOT_ENCRYPTION_KEY";
+    public const string NewEncryptionKeyVariable = "NEW_ENCRYPTION_KEY";
+    public const string NewRootEncryptionKeyVariable = "NEW_ROOT_ENCRYPTION_KEY";
     public const string DevKeyFileName = "root-encryption-key.dev";
 
-    private static readonly string[] HsmRequired = ["HSM_LIB_PATH", "HSM_PIN", "HSM_KEY_LABEL"];
+    private static readonly string[] HsmRequired = [HsmSettings.LibraryPathVariable, HsmSettings.PinVariable, HsmSettings.KeyLabelVariable];
 
     /// <summary>The 32 wrapping-key bytes from ENCRYPTION_KEY (its ASCII) or ROOT_ENCRYPTION_KEY (base64), if set.</summary>
     public byte[]? EnvironmentKey { get; private init; }
@@ -22,7 +26,10 @@ public sealed partial class RootKeySettings
     /// <summary>Both environment keys were set; ROOT_ENCRYPTION_KEY is ignored and start-up warns.</summary>
     public bool RootEncryptionKeyIgnored { get; private init; }
 
-    public bool HsmConfigured { get; private init; }
+    /// <summary>The HSM variables, when HSM_LIB_PATH, HSM_PIN and HSM_KEY_LABEL are all set.</summary>
+    public HsmSettings? Hsm { get; private init; }
+
+    public bool HsmConfigured => Hsm is not null;
 
     public bool IsDevelopment { get; private init; }
 
@@ -34,27 +41,7 @@ public sealed partial class RootKeySettings
     /// <summary>Parses and checks the variables; throws <see cref="RootKeyConfigurationException"/> on malformed ones.</summary>
     public static RootKeySettings From(IConfiguration configuration, bool isDevelopment, string dataDirectory)
     {
-        string? encryptionKey = NullIfEmpty(configuration[EncryptionKeyVariable]);
-        string? rootEncryptionKey = NullIfEmpty(configuration[RootEncryptionKeyVariable]);
-        byte[]? key = null;
-        string? variable = null;
-        if (encryptionKey is not null)
-        {
-            if (!Hex32().IsMatch(encryptionKey))
-            {
-                throw new RootKeyConfigurationException("ENCRYPTION_KEY must be exactly 32 hexadecimal characters (16 random bytes, hex-encoded).");
-            }
-
-            key = System.Text.Encoding.ASCII.GetBytes(encryptionKey);   // its 32 ASCII bytes, as Infisical does
-            variable = EncryptionKeyVariable;
-        }
-        else if (rootEncryptionKey is not null)
-        {
-            key = DecodeBase64Key(rootEncryptionKey)
-                ?? throw new RootKeyConfigurationException("ROOT_ENCRYPTION_KEY must be the base64 encoding of exactly 32 bytes.");
-            variable = RootEncryptionKeyVariable;
-        }
-
+        byte[]? key = ReadEnvironmentKey(configuration, EncryptionKeyVariable, RootEncryptionKeyVariable, out string? variable, out bool bothSet);
         string[] hsmSet = HsmRequired.Where(v => NullIfEmpty(configuration[v]) is not null).ToArray();
         if (hsmSet.Length is > 0 and < 3)
         {
@@ -66,12 +53,19 @@ public sealed partial class RootKeySettings
         {
             EnvironmentKey = key,
             EnvironmentKeyVariable = variable,
-            RootEncryptionKeyIgnored = encryptionKey is not null && rootEncryptionKey is not null,
-            HsmConfigured = hsmSet.Length == 3,
+            RootEncryptionKeyIgnored = bothSet,
+            Hsm = hsmSet.Length == 3 ? HsmSettings.From(configuration) : null,
             IsDevelopment = isDevelopment,
             DataDirectory = dataDirectory,
         };
     }
+
+    /// <summary>
+    /// The new environment key for <c>root-key rotate-env-key</c>: NEW_ENCRYPTION_KEY (wins) or
+    /// NEW_ROOT_ENCRYPTION_KEY, with the same formats as the current ones. Null when neither is set.
+    /// </summary>
+    public static byte[]? ReadNewEnvironmentKey(IConfiguration configuration, out string? variable, out bool bothSet) =>
+        ReadEnvironmentKey(configuration, NewEncryptionKeyVariable, NewRootEncryptionKeyVariable, out variable, out bothSet);
 
     /// <summary>Standard base64 of exactly 32 bytes, or null.</summary>
     public static byte[]? DecodeBase64Key(string text)
@@ -80,8 +74,47 @@ public sealed partial class RootKeySettings
         return text.Length == 44 && Convert.TryFromBase64String(text, buffer, out int written) && written == 32 ? buffer : null;
     }
 
+    public void Dispose()
+    {
+        if (EnvironmentKey is not null)
+        {
+            CryptographicOperations.ZeroMemory(EnvironmentKey);
+        }
+
+        Hsm?.Dispose();
+    }
+
     public override string ToString() =>
         $"RootKeySettings(env: {EnvironmentKeyVariable ?? "none"}, hsm: {HsmConfigured}, development: {IsDevelopment})";
+
+    /// <summary>The hex variable (used as its 32 ASCII bytes, as Infisical does) wins over the base64 one.</summary>
+    private static byte[]? ReadEnvironmentKey(IConfiguration configuration, string hexVariable, string base64Variable,
+        out string? variable, out bool bothSet)
+    {
+        string? hex = NullIfEmpty(configuration[hexVariable]);
+        string? base64 = NullIfEmpty(configuration[base64Variable]);
+        bothSet = hex is not null && base64 is not null;
+        if (hex is not null)
+        {
+            if (!Hex32().IsMatch(hex))
+            {
+                throw new RootKeyConfigurationException($"{hexVariable} must be exactly 32 hexadecimal characters (16 random bytes, hex-encoded).");
+            }
+
+            variable = hexVariable;
+            return System.Text.Encoding.ASCII.GetBytes(hex);
+        }
+
+        if (base64 is not null)
+        {
+            variable = base64Variable;
+            return DecodeBase64Key(base64)
+                ?? throw new RootKeyConfigurationException($"{base64Variable} must be the base64 encoding of exactly 32 bytes.");
+        }
+
+        variable = null;
+        return null;
+    }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 

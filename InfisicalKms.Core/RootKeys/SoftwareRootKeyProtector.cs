@@ -22,9 +22,18 @@ public sealed class SoftwareRootKeyProtector : IRootKeyProtector, IDisposable
         Source = source;
     }
 
+    /// <summary>The <see cref="RootKeyRecord.Mechanism"/> of a SOFTWARE wrap.</summary>
+    public const string MechanismName = "AES-256-GCM";
+
     public RootKeyStrategy Strategy => RootKeyStrategy.Software;
 
     public string Source { get; }
+
+    public string Mechanism => MechanismName;
+
+    public RootKeyStatus Status => new(Strategy, Source) { Mechanism = MechanismName };
+
+    public byte[] GenerateRootKey() => RandomNumberGenerator.GetBytes(RootKey.Size);
 
     public byte[] Wrap(ReadOnlySpan<byte> rootKey) => AesGcmCipher.Encrypt(_wrappingKey, rootKey, Aad);
 

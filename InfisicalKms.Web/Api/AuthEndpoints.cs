@@ -82,7 +82,8 @@ public static class AuthEndpoints
         RootKeyStatus status = rootKey.Status ?? throw new InvalidOperationException("The root key is not loaded.");
         string version = typeof(AuthEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?
             .InformationalVersion.Split('+')[0] ?? "0.0.0";
-        return TypedResults.Ok(new StatusResponse("ok", new RootKeyInfo(status.Strategy.ToWire()), version));
+        var info = new RootKeyInfo(status.Strategy.ToWire(), status.TokenLabel, status.Manufacturer, status.Model);
+        return TypedResults.Ok(new StatusResponse("ok", info, version));
     }
 
     private static async Task<string> ReadTokenAsync(HttpContext http)

@@ -16,7 +16,15 @@ public sealed record BootstrapCredentials(string Token);
 
 public sealed record StatusResponse(string Status, RootKeyInfo RootKey, string Version);
 
-public sealed record RootKeyInfo(string Strategy);
+/// <summary>How the root key is protected (spec §10.8); the token members are omitted for SOFTWARE.</summary>
+public sealed record RootKeyInfo(
+    string Strategy,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    string? TokenLabel = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    string? Manufacturer = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    string? Model = null);
 
 public sealed record LoginBody(string ClientId, string ClientSecret);
 
