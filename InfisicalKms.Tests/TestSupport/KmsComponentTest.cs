@@ -33,6 +33,7 @@ public abstract class KmsComponentTest : BunitContext, IAsyncLifetime
         Services.AddSingleton(core.Services.GetRequiredService<KeyCryptoService>());
         Services.AddSingleton(core.Services.GetRequiredService<ProjectService>());
         Services.AddSingleton(core.Services.GetRequiredService<MembershipService>());
+        Services.AddSingleton(core.Services.GetRequiredService<InfisicalKms.Core.RootKeys.RootKey>());
         Services.AddScoped<UserSession>();
         _auth = AddAuthorization();
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));   // P8; after the services: it builds the renderer
