@@ -58,9 +58,13 @@ internal static class KeyRotation
                 CreatedAt = now,
             });
             await db.SaveChangesAsync(ct);
-            await transaction.CommitAsync(ct);
             db.ChangeTracker.Clear();
-            return await db.Keys.AsNoTracking().FirstAsync(k => k.Id == keyId, ct);
+
+            // Read inside the transaction: after the commit a concurrent rotation could already have moved the key on,
+            // and this call would report that rotation's version instead of the one it created.
+            KmsKey rotated = await db.Keys.AsNoTracking().FirstAsync(k => k.Id == keyId, ct);
+            await transaction.CommitAsync(ct);
+            return rotated;
         }
 
         throw new InvalidOperationException($"Key {keyId} could not be rotated after {Attempts} concurrent attempts.");

@@ -19,23 +19,23 @@ public sealed class OpensslKeysFixture : IAsyncLifetime
 
     public HttpClient Admin { get; private set; } = default!;
 
-    public string Directory { get; } = Path.Combine(Path.GetTempPath(), "kms-openssl-" + Guid.NewGuid().ToString("N"));
+    public string WorkDirectory { get; } = Path.Combine(Path.GetTempPath(), "kms-openssl-" + Guid.NewGuid().ToString("N"));
 
     public string RsaKeyId { get; private set; } = "";
 
     public string EcKeyId { get; private set; } = "";
 
-    public string RsaPem => Path.Combine(Directory, "rsa.pem");
+    public string RsaPem => Path.Combine(WorkDirectory, "rsa.pem");
 
-    public string EcPem => Path.Combine(Directory, "ec.pem");
+    public string EcPem => Path.Combine(WorkDirectory, "ec.pem");
 
-    public string RsaPublicPem => Path.Combine(Directory, "rsa.pub.pem");
+    public string RsaPublicPem => Path.Combine(WorkDirectory, "rsa.pub.pem");
 
-    public string EcPublicPem => Path.Combine(Directory, "ec.pub.pem");
+    public string EcPublicPem => Path.Combine(WorkDirectory, "ec.pub.pem");
 
     public async Task InitializeAsync()
     {
-        System.IO.Directory.CreateDirectory(Directory);
+        Directory.CreateDirectory(WorkDirectory);
         Task rsa = ExternalTools.RunOkAsync("openssl", ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:4096", "-out", RsaPem]);
         await ExternalTools.RunOkAsync("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", EcPem]);
         await ExternalTools.RunOkAsync("openssl", ["pkey", "-in", EcPem, "-pubout", "-out", EcPublicPem]);
@@ -53,7 +53,7 @@ public sealed class OpensslKeysFixture : IAsyncLifetime
         SqliteConnection.ClearAllPools();
         try
         {
-            System.IO.Directory.Delete(Directory, recursive: true);
+            Directory.Delete(WorkDirectory, recursive: true);
         }
         catch (IOException)
         {
@@ -143,7 +143,7 @@ public sealed class OpensslKeyInteropTests(OpensslKeysFixture keys) : IClassFixt
     {
         bool rsa = algorithm.StartsWith("RSA", StringComparison.Ordinal);
         string data = Write($"{algorithm}.in", Message);
-        string signatureFile = Path.Combine(keys.Directory, $"{algorithm}.openssl.sig");
+        string signatureFile = Path.Combine(keys.WorkDirectory, $"{algorithm}.openssl.sig");
         await ExternalTools.RunOkAsync("openssl",
             ["dgst", $"-{Digest(algorithm)}", "-sign", rsa ? keys.RsaPem : keys.EcPem, .. PssOptions(algorithm), "-out", signatureFile, data]);
         string signature = Convert.ToBase64String(await File.ReadAllBytesAsync(signatureFile));
@@ -205,7 +205,7 @@ public sealed class OpensslKeyInteropTests(OpensslKeysFixture keys) : IClassFixt
     public async Task PublicKey_OfImportedKey_IsOpensslsSubjectPublicKeyInfoAsync(string which)
     {
         string keyId = which == "rsa" ? keys.RsaKeyId : keys.EcKeyId;
-        string derFile = Path.Combine(keys.Directory, $"{which}.pub.der");
+        string derFile = Path.Combine(keys.WorkDirectory, $"{which}.pub.der");
         await ExternalTools.RunOkAsync("openssl", ["pkey", "-in", which == "rsa" ? keys.RsaPem : keys.EcPem, "-pubout", "-outform", "DER", "-out", derFile]);
 
         JsonObject body = await ApiAssert.OkAsync(await keys.Admin.GetAsync($"/api/v1/kms/keys/{keyId}/public-key"));
@@ -249,7 +249,7 @@ public sealed class OpensslKeyInteropTests(OpensslKeysFixture keys) : IClassFixt
 
     private string Write(string name, byte[] content)
     {
-        string path = Path.Combine(keys.Directory, name);
+        string path = Path.Combine(keys.WorkDirectory, name);
         File.WriteAllBytes(path, content);
         return path;
     }

@@ -50,7 +50,7 @@ public sealed class CoreKeysHarness : IAsyncDisposable
     }
 
     /// <summary>Another "process" on the same database, root key and clock.</summary>
-    public async Task<IServiceProvider> StartProcessAsync()
+    public async Task<IServiceProvider> StartProcessAsync(Action<IServiceCollection>? configure = null)
     {
         IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -61,6 +61,7 @@ public sealed class CoreKeysHarness : IAsyncDisposable
         services.AddLogging();
         services.AddSingleton<TimeProvider>(Clock);
         services.AddKmsCore(configuration, new HostEnvironment(DataDirectory));
+        configure?.Invoke(services);
         ServiceProvider provider = services.BuildServiceProvider();
         _providers.Add(provider);
         await provider.InitializeKmsAsync(CancellationToken.None);

@@ -19,7 +19,7 @@ public sealed class ExportKeyDialogTests : LifecycleBunitContext
         (IRenderedComponent<MudDialogProvider> dialog, _) = await ShowDialogAsync<ExportKeyDialog>("Export Key", new DialogParameters { { "Key", key } });
 
         string pem = "";
-        dialog.WaitForAssertion(() => pem = MacDialogTests.Value(dialog.Find("#export-result")));
+        dialog.WaitForAssertion(() => pem = MacDialogTests.Value(dialog.Find("#export-result")), Patience);
         Assert.StartsWith("-----BEGIN PRIVATE KEY-----\n", pem, StringComparison.Ordinal);
         Assert.EndsWith("-----END PRIVATE KEY-----\n", pem, StringComparison.Ordinal);
         Assert.Contains("Private key (PKCS#8 PEM)", dialog.Markup, StringComparison.Ordinal);
@@ -43,7 +43,7 @@ public sealed class ExportKeyDialogTests : LifecycleBunitContext
 
         (IRenderedComponent<MudDialogProvider> dialog, _) = await ShowDialogAsync<ExportKeyDialog>("Export Key", new DialogParameters { { "Key", key } });
 
-        dialog.WaitForAssertion(() => Assert.Equal(Convert.ToBase64String(material), MacDialogTests.Value(dialog.Find("#export-result"))));
+        dialog.WaitForAssertion(() => Assert.Equal(Convert.ToBase64String(material), MacDialogTests.Value(dialog.Find("#export-result"))), Patience);
         Assert.Contains("Key material (base64)", dialog.Markup, StringComparison.Ordinal);
         dialog.Find("#export-download").Click();
         Assert.Equal(["raw-out.key.b64", Convert.ToBase64String(material)], JSInterop.VerifyInvoke("kms.download").Arguments);
@@ -59,7 +59,7 @@ public sealed class ExportKeyDialogTests : LifecycleBunitContext
 
         (IRenderedComponent<MudDialogProvider> dialog, _) = await ShowDialogAsync<ExportKeyDialog>("Export Key", new DialogParameters { { "Key", key } });
 
-        dialog.WaitForAssertion(() => Assert.Equal(Convert.ToBase64String(current), MacDialogTests.Value(dialog.Find("#export-result"))));
+        dialog.WaitForAssertion(() => Assert.Equal(Convert.ToBase64String(current), MacDialogTests.Value(dialog.Find("#export-result"))), Patience);
         Assert.NotEqual(material, current);
     }
 
@@ -70,7 +70,7 @@ public sealed class ExportKeyDialogTests : LifecycleBunitContext
 
         (IRenderedComponent<MudDialogProvider> dialog, _) = await ShowDialogAsync<ExportKeyDialog>("Export Key", new DialogParameters { { "Key", key } });
 
-        dialog.WaitForAssertion(() => Assert.Equal("You are not allowed to export this key", dialog.Find("#export-error").TextContent.Trim()));
+        dialog.WaitForAssertion(() => Assert.Equal("You are not allowed to export this key", dialog.Find("#export-error").TextContent.Trim()), Patience);
         Assert.Empty(dialog.FindAll("#export-result"));
         Assert.Empty(dialog.FindAll("#export-download"));
     }

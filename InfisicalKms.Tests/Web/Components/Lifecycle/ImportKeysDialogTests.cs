@@ -28,7 +28,7 @@ public sealed class ImportKeysDialogTests : LifecycleBunitContext
         dialog.Find("#import-json").Change(json);
         dialog.Find("#import-submit").Click();
 
-        dialog.WaitForAssertion(() => Assert.Equal(3, dialog.FindAll("#import-results .mud-list-item").Count));
+        dialog.WaitForAssertion(() => Assert.Equal(3, dialog.FindAll("#import-results .mud-list-item").Count), Patience);
         string[] lines = dialog.FindAll("#import-results .mud-list-item").Select(item => item.TextContent.Trim()).ToArray();
         Assert.Equal(
             [
@@ -59,7 +59,7 @@ public sealed class ImportKeysDialogTests : LifecycleBunitContext
         dialog.Find("#import-json").Change($$"""[ { "name": "bare", "algorithm": "aes-128-gcm", "keyMaterial": "{{Convert.ToBase64String(new byte[16])}}" } ]""");
         dialog.Find("#import-submit").Click();
 
-        dialog.WaitForAssertion(() => Assert.Equal("bare: imported", dialog.Find("#import-results .mud-list-item").TextContent.Trim()));
+        dialog.WaitForAssertion(() => Assert.Equal("bare: imported", dialog.Find("#import-results .mud-list-item").TextContent.Trim()), Patience);
     }
 
     [Fact]
@@ -78,7 +78,7 @@ public sealed class ImportKeysDialogTests : LifecycleBunitContext
         dialog.Find("#import-json").Change(json);
         dialog.Find("#import-submit").Click();
 
-        dialog.WaitForAssertion(() => Assert.NotEmpty(dialog.FindAll("#import-invalid li")));
+        dialog.WaitForAssertion(() => Assert.NotEmpty(dialog.FindAll("#import-invalid li")), Patience);
         Assert.Equal(
             [
                 "keys[1].keyMaterial: keyMaterial must be base64 encoded",
@@ -102,7 +102,7 @@ public sealed class ImportKeysDialogTests : LifecycleBunitContext
         dialog.Find("#import-json").Change(text);
         dialog.Find("#import-submit").Click();
 
-        dialog.WaitForAssertion(() => Assert.Equal([message], dialog.FindAll("#import-invalid li").Select(li => li.TextContent.Trim())));
+        dialog.WaitForAssertion(() => Assert.Equal([message], dialog.FindAll("#import-invalid li").Select(li => li.TextContent.Trim())), Patience);
         Assert.Equal(0, (await Keys.ListAsync(Admin, new ListKeysRequest(ProjectId, 0, 100, false, null), CancellationToken.None)).TotalCount);
     }
 

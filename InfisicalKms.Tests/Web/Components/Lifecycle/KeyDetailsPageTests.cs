@@ -17,7 +17,7 @@ public sealed class KeyDetailsPageTests : LifecycleBunitContext
 
         IRenderedComponent<KeyDetailsPage> page = RenderPage(key);
 
-        page.WaitForAssertion(() => Assert.Equal("3", page.Find("#key-version").TextContent.Trim()));
+        page.WaitForAssertion(() => Assert.Equal("3", page.Find("#key-version").TextContent.Trim()), Patience);
         Assert.Equal("detailed", page.Find("#key-title").TextContent.Trim());
         Assert.Equal(["3", "2", "1"], VersionCells(page));
         Assert.Equal([true, false, false], page.FindAll("#versions-table tbody tr").Select(row => row.TextContent.Contains("Current", StringComparison.Ordinal)));
@@ -31,15 +31,15 @@ public sealed class KeyDetailsPageTests : LifecycleBunitContext
         KmsKey key = await CreateKeyAsync("rotate-ui", KeyUsage.GenerateVerifyMac, KeyAlgorithm.HmacSha256);
         IRenderedComponent<MudDialogProvider> dialogs = Render<MudDialogProvider>();
         IRenderedComponent<KeyDetailsPage> page = RenderPage(key);
-        page.WaitForAssertion(() => Assert.Equal(["1"], VersionCells(page)));
+        page.WaitForAssertion(() => Assert.Equal(["1"], VersionCells(page)), Patience);
         Assert.Equal("never", page.Find("#last-rotation").TextContent.Trim());
 
         page.Find("#rotate-now").Click();
-        dialogs.WaitForAssertion(() => Assert.Contains("Rotate rotate-ui now? Version 2 will encrypt from now on", dialogs.Markup, StringComparison.Ordinal));
+        dialogs.WaitForAssertion(() => Assert.Contains("Rotate rotate-ui now? Version 2 will encrypt from now on", dialogs.Markup, StringComparison.Ordinal), Patience);
         Assert.Equal(1, (await Keys.GetAsync(Admin, key.Id, CancellationToken.None)).Version);   // nothing before confirming
         dialogs.Find("#confirm-button").Click();
 
-        page.WaitForAssertion(() => Assert.Equal(["2", "1"], VersionCells(page)));
+        page.WaitForAssertion(() => Assert.Equal(["2", "1"], VersionCells(page)), Patience);
         Assert.Equal("2", page.Find("#key-version").TextContent.Trim());
         Assert.NotEqual("never", page.Find("#last-rotation").TextContent.Trim());
         Assert.Equal(2, (await Keys.GetAsync(Admin, key.Id, CancellationToken.None)).Version);
@@ -51,13 +51,13 @@ public sealed class KeyDetailsPageTests : LifecycleBunitContext
         KmsKey key = await CreateKeyAsync("keep-ui", KeyUsage.EncryptDecrypt, KeyAlgorithm.Aes128Gcm);
         IRenderedComponent<MudDialogProvider> dialogs = Render<MudDialogProvider>();
         IRenderedComponent<KeyDetailsPage> page = RenderPage(key);
-        page.WaitForAssertion(() => Assert.Equal(["1"], VersionCells(page)));
+        page.WaitForAssertion(() => Assert.Equal(["1"], VersionCells(page)), Patience);
 
         page.Find("#rotate-now").Click();
-        dialogs.WaitForAssertion(() => Assert.NotEmpty(dialogs.FindAll("#confirm-button")));
+        dialogs.WaitForAssertion(() => Assert.NotEmpty(dialogs.FindAll("#confirm-button")), Patience);
         dialogs.FindAll("button").Single(b => b.TextContent.Trim() == "Cancel").Click();
 
-        dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll("#confirm-button")));
+        dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll("#confirm-button")), Patience);
         Assert.Equal(["1"], VersionCells(page));
         Assert.Equal(1, (await Keys.GetAsync(Admin, key.Id, CancellationToken.None)).Version);
     }
@@ -67,7 +67,7 @@ public sealed class KeyDetailsPageTests : LifecycleBunitContext
     {
         KmsKey key = await CreateKeyAsync("schedule-ui", KeyUsage.EncryptDecrypt, KeyAlgorithm.Aes256Gcm);
         IRenderedComponent<KeyDetailsPage> page = RenderPage(key);
-        page.WaitForAssertion(() => Assert.Equal("not scheduled", page.Find("#next-rotation").TextContent.Trim()));
+        page.WaitForAssertion(() => Assert.Equal("not scheduled", page.Find("#next-rotation").TextContent.Trim()), Patience);
 
         page.Find("#schedule-enabled").Change(true);
         page.Find("#schedule-days").Change("7");
@@ -78,16 +78,16 @@ public sealed class KeyDetailsPageTests : LifecycleBunitContext
         {
             saved = await Keys.GetAsync(Admin, key.Id, CancellationToken.None);
             Assert.True(saved.RotationEnabled);
-        });
+        }, Patience);
         Assert.Equal(7, saved.RotationIntervalDays);
         Assert.Equal(saved.UpdatedAt.AddDays(7), saved.NextRotationAt);
         string expected = saved.NextRotationAt!.Value.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
-        page.WaitForAssertion(() => Assert.Equal(expected, page.Find("#next-rotation").TextContent.Trim()));
+        page.WaitForAssertion(() => Assert.Equal(expected, page.Find("#next-rotation").TextContent.Trim()), Patience);
 
         // Turning it off keeps the interval and clears the next rotation (spec §10.2).
         page.Find("#schedule-enabled").Change(false);
         page.Find("#schedule-save").Click();
-        page.WaitForAssertion(() => Assert.Equal("not scheduled", page.Find("#next-rotation").TextContent.Trim()));
+        page.WaitForAssertion(() => Assert.Equal("not scheduled", page.Find("#next-rotation").TextContent.Trim()), Patience);
         KmsKey off = await Keys.GetAsync(Admin, key.Id, CancellationToken.None);
         Assert.False(off.RotationEnabled);
         Assert.Equal(7, off.RotationIntervalDays);
@@ -101,7 +101,7 @@ public sealed class KeyDetailsPageTests : LifecycleBunitContext
 
         IRenderedComponent<KeyDetailsPage> page = RenderPage(key);
 
-        page.WaitForAssertion(() => Assert.Equal(["1"], VersionCells(page)));
+        page.WaitForAssertion(() => Assert.Equal(["1"], VersionCells(page)), Patience);
         Assert.Empty(page.FindAll("#rotation"));
         Assert.Empty(page.FindAll("#rotate-now"));
     }
@@ -114,7 +114,7 @@ public sealed class KeyDetailsPageTests : LifecycleBunitContext
 
         IRenderedComponent<KeyDetailsPage> page = RenderPage(key);
 
-        page.WaitForAssertion(() => Assert.True(page.Find("#rotate-now").HasAttribute("disabled")));
+        page.WaitForAssertion(() => Assert.True(page.Find("#rotate-now").HasAttribute("disabled")), Patience);
         Assert.Contains("Disabled", page.Find("#key-facts").TextContent, StringComparison.Ordinal);
         Assert.False(page.Find("#schedule-save").HasAttribute("disabled"));   // the schedule has no disabled check
     }
@@ -126,7 +126,7 @@ public sealed class KeyDetailsPageTests : LifecycleBunitContext
             .Add(p => p.ProjectId, ProjectId)
             .Add(p => p.KeyId, Guid.NewGuid()));
 
-        page.WaitForAssertion(() => Assert.Equal("This key does not exist, or your role cannot see it.", page.Find("#key-problem").TextContent.Trim()));
+        page.WaitForAssertion(() => Assert.Equal("This key does not exist, or your role cannot see it.", page.Find("#key-problem").TextContent.Trim()), Patience);
     }
 
     private IRenderedComponent<KeyDetailsPage> RenderPage(KmsKey key) =>

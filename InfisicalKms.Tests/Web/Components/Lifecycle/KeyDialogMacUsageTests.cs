@@ -15,10 +15,10 @@ public sealed class KeyDialogMacUsageTests : LifecycleBunitContext
         Assert.Equal("Aes256Gcm", dialog.Find("#key-algorithm").GetAttribute("value"));
 
         dialog.Find("#usage-sign").Click();
-        dialog.WaitForAssertion(() => Assert.Equal("Rsa4096", dialog.Find("#key-algorithm").GetAttribute("value")));
+        dialog.WaitForAssertion(() => Assert.Equal("Rsa4096", dialog.Find("#key-algorithm").GetAttribute("value")), Patience);
         dialog.Find("#usage-mac").Click();
 
-        dialog.WaitForAssertion(() => Assert.Equal("HmacSha256", dialog.Find("#key-algorithm").GetAttribute("value")));
+        dialog.WaitForAssertion(() => Assert.Equal("HmacSha256", dialog.Find("#key-algorithm").GetAttribute("value")), Patience);
         Assert.Contains("HMAC_SHA_256", dialog.Find("[role=combobox]").TextContent, StringComparison.Ordinal);
         Assert.Equal("Secret HMAC key to authenticate data and check MACs; MACs stay valid after rotation.", dialog.Find("#usage-explanation").TextContent.Trim());
 
@@ -39,14 +39,14 @@ public sealed class KeyDialogMacUsageTests : LifecycleBunitContext
 
         dialog.Find("#usage-mac").Click();
 
-        dialog.WaitForAssertion(() => Assert.Equal("HmacSha256", dialog.Find("#key-algorithm").GetAttribute("value")));
+        dialog.WaitForAssertion(() => Assert.Equal("HmacSha256", dialog.Find("#key-algorithm").GetAttribute("value")), Patience);
         Assert.Equal(
             [KeyAlgorithm.HmacSha1, KeyAlgorithm.HmacSha224, KeyAlgorithm.HmacSha256, KeyAlgorithm.HmacSha384, KeyAlgorithm.HmacSha512],
             KeyDialog.AlgorithmsFor(KeyUsage.GenerateVerifyMac));
 
         // And back: encrypt/decrypt resets to its own default.
         dialog.Find("#usage-encrypt").Click();
-        dialog.WaitForAssertion(() => Assert.Equal("Aes256Gcm", dialog.Find("#key-algorithm").GetAttribute("value")));
+        dialog.WaitForAssertion(() => Assert.Equal("Aes256Gcm", dialog.Find("#key-algorithm").GetAttribute("value")), Patience);
     }
 
     private Task<(IRenderedComponent<MudDialogProvider> Provider, IDialogReference Reference)> OpenAsync() =>

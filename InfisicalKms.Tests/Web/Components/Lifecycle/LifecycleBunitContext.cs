@@ -52,6 +52,9 @@ public abstract class LifecycleBunitContext : BunitContext, IAsyncLifetime
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));   // P8; after every registration
     }
 
+    /// <summary>How long WaitFor assertions wait: the services run real SQLite and crypto on a busy 2-core machine.</summary>
+    protected static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
+
     /// <summary>The signed-in user as the services see it.</summary>
     protected Actor Admin { get; private set; } = default!;
 

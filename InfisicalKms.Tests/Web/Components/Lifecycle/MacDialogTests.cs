@@ -23,7 +23,7 @@ public sealed class MacDialogTests : LifecycleBunitContext
         dialog.Find("#mac-data").Input("hello world");
         dialog.Find("#mac-submit").Click();
 
-        dialog.WaitForAssertion(() => Assert.Equal(VectorMac, Value(dialog.Find("#mac-result"))));
+        dialog.WaitForAssertion(() => Assert.Equal(VectorMac, Value(dialog.Find("#mac-result"))), Patience);
     }
 
     [Fact]
@@ -35,7 +35,7 @@ public sealed class MacDialogTests : LifecycleBunitContext
         dialog.Find("#mac-base64").Change(true);
         dialog.Find("#mac-data").Input(HelloWorldBase64);
         dialog.Find("#mac-submit").Click();
-        dialog.WaitForAssertion(() => Assert.Equal(VectorMac, Value(dialog.Find("#mac-result"))));
+        dialog.WaitForAssertion(() => Assert.Equal(VectorMac, Value(dialog.Find("#mac-result"))), Patience);
 
         // Switch off: the same characters are now the data themselves, so the MAC changes.
         dialog.Find("#mac-base64").Change(false);
@@ -45,7 +45,7 @@ public sealed class MacDialogTests : LifecycleBunitContext
             string mac = Value(dialog.Find("#mac-result"));
             Assert.NotEqual(VectorMac, mac);
             Assert.Equal(44, mac.Length);
-        });
+        }, Patience);
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public sealed class MacDialogTests : LifecycleBunitContext
         dialog.Find("#mac-data").Input("hello world");
         dialog.Find("#mac-submit").Click();
 
-        dialog.WaitForAssertion(() => Assert.Contains(Base64Text.InvalidBase64Message, dialog.Markup, StringComparison.Ordinal));
+        dialog.WaitForAssertion(() => Assert.Contains(Base64Text.InvalidBase64Message, dialog.Markup, StringComparison.Ordinal), Patience);
         Assert.Empty(dialog.FindAll("#mac-result"));
         Assert.Empty(dialog.FindAll("#mac-error"));
     }
@@ -73,7 +73,7 @@ public sealed class MacDialogTests : LifecycleBunitContext
         dialog.Find("#mac-data").Input("hello world");
         dialog.Find("#mac-submit").Click();
 
-        dialog.WaitForAssertion(() => Assert.Equal("Key is disabled", dialog.Find("#mac-error").TextContent.Trim()));
+        dialog.WaitForAssertion(() => Assert.Equal("Key is disabled", dialog.Find("#mac-error").TextContent.Trim()), Patience);
         Assert.Empty(dialog.FindAll("#mac-result"));
     }
 
@@ -98,7 +98,7 @@ public sealed class MacDialogTests : LifecycleBunitContext
         dialog.Find("#verify-mac-mac").Input(mac);
         dialog.Find("#verify-mac-submit").Click();
 
-        dialog.WaitForAssertion(() => Assert.Equal(expected, dialog.Find("#verify-mac-status").TextContent.Trim()));
+        dialog.WaitForAssertion(() => Assert.Equal(expected, dialog.Find("#verify-mac-status").TextContent.Trim()), Patience);
     }
 
     [Theory]
@@ -122,7 +122,7 @@ public sealed class MacDialogTests : LifecycleBunitContext
         {
             IElement field = dialog.Find($"#verify-mac-{invalidField}");
             Assert.Equal("true", field.GetAttribute("aria-invalid"));
-        });
+        }, Patience);
         string validField = invalidField == "data" ? "mac" : "data";
         Assert.Equal("false", dialog.Find($"#verify-mac-{validField}").GetAttribute("aria-invalid"));
         Assert.Contains(Base64Text.InvalidBase64Message, dialog.Markup, StringComparison.Ordinal);
@@ -140,7 +140,7 @@ public sealed class MacDialogTests : LifecycleBunitContext
         dialog.Find("#verify-mac-mac").Input(VectorMac);
         dialog.Find("#verify-mac-submit").Click();
 
-        dialog.WaitForAssertion(() => Assert.Equal("Valid", dialog.Find("#verify-mac-status").TextContent.Trim()));
+        dialog.WaitForAssertion(() => Assert.Equal("Valid", dialog.Find("#verify-mac-status").TextContent.Trim()), Patience);
     }
 
     /// <summary>HMAC_SHA_256 with key bytes 0–31: the spec's HMAC vector key.</summary>
