@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using InfisicalKms.Tests.TestSupport;
 using Xunit.Abstractions;
@@ -21,16 +20,16 @@ public sealed class InfisicalSdkCompatibilityTests(ITestOutputHelper output) : I
         _server.StartServer();
         AdminContext admin = await _server.AdminAsync();
         string token = admin.Client.DefaultRequestHeaders.Authorization!.Parameter!;
-        string sdkFolder = Path.Combine(RepositoryRoot(), "InfisicalKms.Tests", "Compat", "sdk");
+        string sdkFolder = Path.Combine(ExternalTools.RepositoryRoot(), "InfisicalKms.Tests", "Compat", "sdk");
 
         if (!Directory.Exists(Path.Combine(sdkFolder, "node_modules", "@infisical", "sdk")))
         {
-            (int installCode, string installLog) = await RunAsync("npm", "ci --no-audit --no-fund", sdkFolder, new Dictionary<string, string>());
+            (int installCode, string installLog) = await ExternalTools.RunCombinedAsync("npm", "ci --no-audit --no-fund", sdkFolder, new Dictionary<string, string>());
             Assert.True(installCode == 0, $"npm ci failed:\n{installLog}");
         }
 
         string url = _server.ClientOptions.BaseAddress.ToString().TrimEnd('/');
-        (int code, string log) = await RunAsync("node", "--test sdk-compat.test.mjs", sdkFolder,
+        (int code, string log) = await ExternalTools.RunCombinedAsync("node", "--test sdk-compat.test.mjs", sdkFolder,
             new Dictionary<string, string> { ["KMS_URL"] = url, ["KMS_ADMIN_TOKEN"] = token });
         output.WriteLine(log);
         Assert.True(code == 0, $"node --test exited with {code}:\n{log}");
@@ -38,36 +37,4 @@ public sealed class InfisicalSdkCompatibilityTests(ITestOutputHelper output) : I
     }
 
     public void Dispose() => _server.Dispose();
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string file, string arguments, string directory, IDictionary<string, string> environment)
-    {
-        var start = new ProcessStartInfo(file, arguments)
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach ((string key, string value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "InfisicalKms.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("InfisicalKms.sln not found above the test binaries.");
-    }
 }

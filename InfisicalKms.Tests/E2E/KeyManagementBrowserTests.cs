@@ -47,7 +47,7 @@ public sealed class KeyManagementBrowserTests(ITestOutputHelper output) : IDispo
     public async Task Browser_SetupSignInKeysCryptoAndRoles_AllPanelsWork()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install it with `apt-get install chromium` (test.sh does).");
-        string root = RepositoryRoot();
+        string root = ExternalTools.RepositoryRoot();
         string folder = Path.Combine(root, "InfisicalKms.Tests", "E2E", "browser");
         string artifacts = Path.Combine(root, "TestResults", "e2e");
         if (Directory.Exists(artifacts))
@@ -58,7 +58,7 @@ public sealed class KeyManagementBrowserTests(ITestOutputHelper output) : IDispo
         Directory.CreateDirectory(artifacts);
         if (!Directory.Exists(Path.Combine(folder, "node_modules", "playwright-core")))
         {
-            (int installCode, string installLog) = await RunAsync("npm", "ci --no-audit --no-fund", folder, new Dictionary<string, string>());
+            (int installCode, string installLog) = await ExternalTools.RunCombinedAsync("npm", "ci --no-audit --no-fund", folder, new Dictionary<string, string>());
             Assert.True(installCode == 0, $"npm ci failed:\n{installLog}");
         }
 
@@ -124,7 +124,7 @@ public sealed class KeyManagementBrowserTests(ITestOutputHelper output) : IDispo
     private async Task RunNodeTestAsync(string file, string folder, IDictionary<string, string> environment)
     {
         var clock = Stopwatch.StartNew();
-        (int code, string log) = await RunAsync("node", $"--test --test-reporter=tap {file}", folder, environment);
+        (int code, string log) = await ExternalTools.RunCombinedAsync("node", $"--test --test-reporter=tap {file}", folder, environment);
         output.WriteLine($"{file}: exit {code} after {clock.Elapsed.TotalSeconds:F1} s");
         output.WriteLine(log);
         Assert.True(code == 0, $"node --test {file} exited with {code}:\n{log}");
@@ -138,47 +138,5 @@ public sealed class KeyManagementBrowserTests(ITestOutputHelper output) : IDispo
             var file = new FileInfo(Path.Combine(artifacts, name + ".png"));
             Assert.True(file.Exists && file.Length > 0, $"screenshot {file.FullName} is missing or empty");
         }
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string file, string arguments, string directory, IDictionary<string, string> environment)
-    {
-        var start = new ProcessStartInfo(file, arguments)
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach ((string key, string value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);   // node and the Chromium it started
-            await process.WaitForExitAsync();
-            return (-1, $"timed out after 4 minutes\n{await stdout}{await stderr}");
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "InfisicalKms.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("InfisicalKms.sln not found above the test binaries.");
     }
 }

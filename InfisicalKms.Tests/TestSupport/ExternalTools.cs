@@ -2,19 +2,21 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
 
-namespace InfisicalKms.Tests.Interop;
+namespace InfisicalKms.Tests.TestSupport;
 
 /// <summary>
-/// Runs node and openssl as separate processes. A missing tool fails the test (it never skips): the interop
-/// evidence must come from an implementation outside this project.
+/// Runs node, npm and openssl as separate processes for the interop, SDK and browser tests. A missing tool
+/// fails the test (it never skips): the evidence must come from an implementation outside this project.
 /// </summary>
 public static class ExternalTools
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(2);
 
     public static string InteropFolder => Path.Combine(RepositoryRoot(), "InfisicalKms.Tests", "Interop");
 
-    public static async Task<ToolResult> RunAsync(string file, IEnumerable<string> arguments, string? standardInput = null, string? workingDirectory = null)
+    public static async Task<ToolResult> RunAsync(
+        string file, IEnumerable<string> arguments, string? standardInput = null, string? workingDirectory = null,
+        IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null)
     {
         var start = new ProcessStartInfo(file)
         {
@@ -27,6 +29,11 @@ public static class ExternalTools
         foreach (string argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+
+        foreach ((string key, string value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
         }
 
         Process process;
@@ -50,10 +57,30 @@ public static class ExternalTools
                 process.StandardInput.Close();
             }
 
-            using var timeout = new CancellationTokenSource(Timeout);
-            await process.WaitForExitAsync(timeout.Token);
-            return new ToolResult(process.ExitCode, await stdout, await stderr, $"{file} {string.Join(' ', arguments)}");
+            string commandLine = $"{file} {string.Join(' ', arguments)}";
+            using var expiry = new CancellationTokenSource(timeout ?? DefaultTimeout);
+            try
+            {
+                await process.WaitForExitAsync(expiry.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);   // e.g. node and the Chromium it started
+                await process.WaitForExitAsync();
+                return new ToolResult(-1, await stdout, $"timed out after {timeout ?? DefaultTimeout}\n{await stderr}", commandLine);
+            }
+
+            return new ToolResult(process.ExitCode, await stdout, await stderr, commandLine);
         }
+    }
+
+    /// <summary>Runs a whole command line (space-separated, no quoting) and returns its exit code and combined output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunCombinedAsync(
+        string file, string arguments, string workingDirectory, IDictionary<string, string> environment, TimeSpan? timeout = null)
+    {
+        ToolResult result = await RunAsync(file, arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries), null, workingDirectory,
+            new Dictionary<string, string>(environment), timeout ?? TimeSpan.FromMinutes(4));
+        return (result.ExitCode, result.Output);
     }
 
     /// <summary>Runs the tool and asserts exit code 0; returns its standard output.</summary>
@@ -64,7 +91,7 @@ public static class ExternalTools
         return result.StandardOutput;
     }
 
-    private static string RepositoryRoot()
+    public static string RepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "InfisicalKms.sln")))
@@ -76,4 +103,7 @@ public static class ExternalTools
     }
 }
 
-public sealed record ToolResult(int ExitCode, string StandardOutput, string StandardError, string CommandLine);
+public sealed record ToolResult(int ExitCode, string StandardOutput, string StandardError, string CommandLine)
+{
+    public string Output => StandardOutput + StandardError;
+}
