@@ -32,7 +32,7 @@ public sealed class KeyManagementBrowserTests(ITestOutputHelper output) : IDispo
     private static readonly string[] PanelScreenshots =
     [
         "01-setup-form", "02-setup-done", "03-signed-in", "04-projects", "05-add-key-dialog-aes", "06-encrypt",
-        "07-decrypt", "08-add-key-dialog-rsa", "09-key-table", "10-sign", "11-verify-valid", "12-verify-invalid",
+        "07-decrypt", "07b-key-rotated", "07c-decrypt-after-rotation", "08-add-key-dialog-rsa", "09-key-table", "10-sign", "11-verify-valid", "12-verify-invalid",
     ];
 
     /// <summary>The screenshots of the roles flow (roles.test.mjs).</summary>

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import {
-  artifactsDir, closeDialog, dialog, dismissSnackbars, env, interactive, keyAction, keyRow, launch, newPage, screenshot, select, signIn, steps,
+  artifactsDir, closeDialog, dialog, dismissSnackbars, env, interactive, keyAction, keyRow, launch, newPage, openKeyMenu, screenshot, select, signIn, steps,
 } from './lib.mjs';
 
 const SENTENCE = 'The quick brown fox jumps over the lazy dog at 7:45, naïvely — 🦊.';
@@ -27,6 +27,7 @@ test('administrator: first-run setup, project, AES-256-GCM encrypt/decrypt, RSA_
   const rsaKey = 'release-signing';
   let projectId;
   let ciphertext;
+  let kmsUrl;
   let signature;
 
   await step('first-run setup creates the organization and shows the admin token once', async () => {
@@ -112,6 +113,36 @@ test('administrator: first-run setup, project, AES-256-GCM encrypt/decrypt, RSA_
     await page.waitForFunction((text) => document.getElementById('decrypt-result')?.value === text, SENTENCE);
     assert.equal(await page.inputValue('#decrypt-result'), SENTENCE);
     await screenshot(page, artifacts, '07-decrypt');
+    await closeDialog(page);
+  });
+
+  await step('rotate the AES key on its details page', async () => {
+    kmsUrl = page.url();
+    const menu = await openKeyMenu(page, aesKey);
+    await menu.locator('.key-action-rotate').click();
+    await page.waitForURL(/\/kms\/[0-9a-f-]{36}$/);
+    await page.waitForSelector('#rotate-now:not([disabled])');
+    assert.equal((await page.textContent('#key-version')).trim(), '1');
+    await page.click('#rotate-now');
+    await dialog(page).waitFor();
+    await page.click('#confirm-button');
+    await page.waitForFunction(() => document.getElementById('key-version')?.textContent.trim() === '2');
+    assert.equal(await page.locator('#versions-table tbody tr').count(), 2);
+    await screenshot(page, artifacts, '07b-key-rotated');
+    await page.goto(kmsUrl);
+    await interactive(page);
+    assert.deepEqual(await keyRow(page, aesKey), [aesKey, 'Encrypt/Decrypt', 'aes-256-gcm', 'Active', '2']);
+    await dismissSnackbars(page).catch(() => {});
+  });
+
+  await step('a ciphertext made before the rotation still decrypts to the same sentence', async () => {
+    await keyAction(page, aesKey, 'decrypt');
+    await page.fill('#decrypt-data', ciphertext);
+    await page.click('#decrypt-submit');
+    await page.waitForSelector('#decrypt-result');
+    await page.check('#decrypt-decode');
+    await page.waitForFunction((text) => document.getElementById('decrypt-result')?.value === text, SENTENCE);
+    await screenshot(page, artifacts, '07c-decrypt-after-rotation');
     await closeDialog(page);
   });
 

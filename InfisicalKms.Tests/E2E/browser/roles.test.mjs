@@ -63,7 +63,8 @@ test('project roles: a viewer sees keys with every crypto and edit item disabled
   await step('viewer: sees both keys, and Add Key and Import Keys are disabled', async () => {
     await page.waitForSelector('#keys-table');
     assert.match(await page.textContent('#project-title'), /your role: viewer/);
-    assert.deepEqual(await keyRow(page, aesKey), [aesKey, 'Encrypt/Decrypt', 'aes-256-gcm', 'Active', '1']);
+    // The administrator's flow rotated the encryption key once.
+    assert.deepEqual(await keyRow(page, aesKey), [aesKey, 'Encrypt/Decrypt', 'aes-256-gcm', 'Active', '2']);
     assert.deepEqual(await keyRow(page, rsaKey), [rsaKey, 'Sign/Verify', 'RSA_4096', 'Active', '1']);
     assert.equal(await page.isDisabled('#add-key'), true);
     for (const button of await page.locator('#import-keys').all()) {
