@@ -28,6 +28,20 @@ public sealed class EncryptDialogTests(CoreTestHost core) : KmsComponentTest(cor
     }
 
     [Fact]
+    public async Task Encrypt_InputChangedAfterEncrypting_DropsTheStaleCiphertext()
+    {
+        KmsKey key = await Core.SharedKeyAsync(KeyAlgorithm.Aes256Gcm);
+        IRenderedComponent<MudDialogProvider> dialogs = await OpenAsync(key);
+        dialogs.Find("#encrypt-data").Input("first");
+        dialogs.Find("#encrypt-submit").Click();
+        dialogs.WaitForElement("#encrypt-result");
+
+        dialogs.Find("#encrypt-data").Input("second");
+
+        dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll("#encrypt-result")));
+    }
+
+    [Fact]
     public async Task Encrypt_SwitchOn_DecodesTheBase64First()
     {
         KmsKey key = await Core.SharedKeyAsync(KeyAlgorithm.Aes256Gcm);
