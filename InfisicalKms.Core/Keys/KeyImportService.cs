@@ -53,22 +53,8 @@ public sealed class KeyImportService(IDbContextFactory<KmsDbContext> dbFactory, 
         }
 
         using var owned = KeyMaterial.TakeOwnership(material);
-        DateTime now = clock.GetUtcNow().UtcDateTime;
-        var key = new KmsKey
-        {
-            Id = Guid.CreateVersion7(),
-            ProjectId = project.Id,
-            OrganizationId = project.OrganizationId,
-            Name = entry.Name,
-            Description = entry.Description,
-            Usage = entry.Algorithm.Usage(),
-            Algorithm = entry.Algorithm,
-            IsExportable = entry.IsExportable,
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
-        db.Keys.Add(key);
-        db.KeyVersions.Add(new KeyVersion { KeyId = key.Id, Version = 1, WrappedMaterial = envelope.Wrap(key.Id, 1, owned.Span), PublicKey = publicKey, CreatedAt = now });
+        NewKey.Add(db, envelope, project, entry.Name, entry.Description, entry.Algorithm, entry.IsExportable,
+            owned.Span, publicKey, clock.GetUtcNow().UtcDateTime);
         try
         {
             await db.SaveChangesAsync(ct);

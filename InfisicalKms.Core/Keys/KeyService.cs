@@ -21,29 +21,8 @@ public sealed class KeyService(IDbContextFactory<KmsDbContext> dbFactory, Envelo
 
         // RSA-4096 generation costs about a second of CPU: keep it off the request thread.
         using GeneratedKey generated = await Task.Run(() => KeyGenerator.Generate(request.Algorithm), ct);
-        DateTime now = clock.GetUtcNow().UtcDateTime;
-        var key = new KmsKey
-        {
-            Id = Guid.CreateVersion7(),
-            ProjectId = project.Id,
-            OrganizationId = project.OrganizationId,
-            Name = request.Name,
-            Description = request.Description,
-            Usage = request.Usage,
-            Algorithm = request.Algorithm,
-            IsExportable = request.IsExportable,
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
-        db.Keys.Add(key);
-        db.KeyVersions.Add(new KeyVersion
-        {
-            KeyId = key.Id,
-            Version = 1,
-            WrappedMaterial = envelope.Wrap(key.Id, 1, generated.Material.Span),
-            PublicKey = generated.PublicKey,
-            CreatedAt = now,
-        });
+        KmsKey key = NewKey.Add(db, envelope, project, request.Name, request.Description, request.Algorithm, request.IsExportable,
+            generated.Material.Span, generated.PublicKey, clock.GetUtcNow().UtcDateTime);
         await SaveUniqueAsync(db, key, request.ProjectId, ct);
         return key;
     }

@@ -48,19 +48,7 @@ public sealed class BootstrapService(IDbContextFactory<KmsDbContext> dbFactory, 
                 CreatedAt = now,
                 UpdatedAt = now,
             };
-            var user = new KmsUser
-            {
-                Id = Guid.CreateVersion7(),
-                UserName = email,
-                NormalizedUserName = email.ToUpperInvariant(),
-                Email = email,
-                NormalizedEmail = email.ToUpperInvariant(),
-                EmailConfirmed = true,
-                SecurityStamp = Guid.NewGuid().ToString("N"),
-                OrganizationId = org.Id,
-                OrgRole = OrgRole.Admin,
-                CreatedAt = now,
-            };
+            KmsUser user = KmsUser.Create(email, org.Id, OrgRole.Admin, now);
             user.PasswordHash = passwordHasher.HashPassword(user, password);
             var identity = new MachineIdentity
             {

@@ -10,4 +10,19 @@ public sealed class KmsUser : IdentityUser<Guid>
     public OrgRole OrgRole { get; set; }
 
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>A confirmed account for <paramref name="email"/> (normalised for Identity's lookups), without a password yet.</summary>
+    public static KmsUser Create(string email, Guid organizationId, OrgRole role, DateTime now) => new()
+    {
+        Id = Guid.CreateVersion7(),
+        UserName = email,
+        NormalizedUserName = email.ToUpperInvariant(),
+        Email = email,
+        NormalizedEmail = email.ToUpperInvariant(),
+        EmailConfirmed = true,
+        SecurityStamp = Guid.NewGuid().ToString("N"),
+        OrganizationId = organizationId,
+        OrgRole = role,
+        CreatedAt = now,
+    };
 }

@@ -101,16 +101,7 @@ public sealed class KeyManagementBrowserTests(ITestOutputHelper output) : IDispo
             ?? throw new InvalidOperationException($"The browser's first-run setup did not create {AdminEmail}.");
         foreach (string email in new[] { ViewerEmail, OutsiderEmail })
         {
-            var user = new KmsUser
-            {
-                Id = Guid.CreateVersion7(),
-                UserName = email,
-                Email = email,
-                EmailConfirmed = true,
-                OrganizationId = admin.OrganizationId,
-                OrgRole = OrgRole.Member,
-                CreatedAt = DateTime.UtcNow,
-            };
+            KmsUser user = KmsUser.Create(email, admin.OrganizationId, OrgRole.Member, DateTime.UtcNow);
             IdentityResult created = await users.CreateAsync(user, UserPassword);
             Assert.True(created.Succeeded, string.Join("; ", created.Errors.Select(e => e.Description)));
         }

@@ -92,19 +92,7 @@ public sealed class CoreTestHost : IAsyncLifetime
     /// <summary>An organization member (no project rights of its own) with the given e-mail.</summary>
     public async Task<KmsUser> CreateUserAsync(string email)
     {
-        var user = new KmsUser
-        {
-            Id = Guid.CreateVersion7(),
-            UserName = email,
-            NormalizedUserName = email.ToUpperInvariant(),
-            Email = email,
-            NormalizedEmail = email.ToUpperInvariant(),
-            EmailConfirmed = true,
-            SecurityStamp = Guid.NewGuid().ToString("N"),
-            OrganizationId = Organization.Id,
-            OrgRole = OrgRole.Member,
-            CreatedAt = DateTime.UtcNow,
-        };
+        KmsUser user = KmsUser.Create(email, Organization.Id, OrgRole.Member, DateTime.UtcNow);
         await using KmsDbContext db = await Services.GetRequiredService<IDbContextFactory<KmsDbContext>>().CreateDbContextAsync();
         db.Users.Add(user);
         await db.SaveChangesAsync();
