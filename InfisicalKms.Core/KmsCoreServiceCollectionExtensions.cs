@@ -1,3 +1,4 @@
+using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.Auth;
 using InfisicalKms.Core.Envelope;
 using InfisicalKms.Core.Identities;
@@ -34,6 +35,9 @@ public static class KmsCoreServiceCollectionExtensions
         services.AddSingleton<RootKeyRewrapper>();   // the root-key command (spec §11.7); no state of its own
         services.AddSingleton<EnvelopeEncryptor>();
         services.AddSingleton<LoginRateLimiter>();
+        services.AddSingleton<AuditWriter>();   // one group-commit loop per process
+        services.AddSingleton<AuditLog>();
+        services.AddSingleton<AuditLogService>();
         services.AddSingleton<IPasswordHasher<KmsUser>, PasswordHasher<KmsUser>>();
 
         // Stateless over a DbContext factory: singletons are safe and avoid per-request allocation.

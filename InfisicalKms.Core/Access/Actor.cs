@@ -1,3 +1,4 @@
+using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.Organizations;
 
 namespace InfisicalKms.Core.Access;
@@ -7,6 +8,9 @@ namespace InfisicalKms.Core.Access;
 public sealed record Actor(ActorType Type, Guid Id, string Name, Guid OrganizationId, OrgRole OrgRole)
 {
     public bool IsOrgAdmin => OrgRole == OrgRole.Admin;
+
+    /// <summary>Where the call came from, for audit records; <see cref="RequestOrigin.None"/> when unknown.</summary>
+    public RequestOrigin Origin { get; init; } = RequestOrigin.None;
 }
 
 public enum ActorType

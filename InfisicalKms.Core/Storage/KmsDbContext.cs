@@ -1,3 +1,4 @@
+using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.Auth;
 using InfisicalKms.Core.Identities;
 using InfisicalKms.Core.Keys;
@@ -7,6 +8,7 @@ using InfisicalKms.Core.RootKeys;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace InfisicalKms.Core.Storage;
 
@@ -41,6 +43,48 @@ public sealed class KmsDbContext(DbContextOptions<KmsDbContext> options)
     public DbSet<IdentityMembership> IdentityMemberships => Set<IdentityMembership>();
 
     public DbSet<UserMembership> UserMemberships => Set<UserMembership>();
+
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+
+    public DbSet<AuditChainHead> AuditChainHeads => Set<AuditChainHead>();
+
+    /// <summary>
+    /// Saves; new audit records are linked onto their chains inside the same write transaction (one is
+    /// begun if the caller has none), so a record and its chain position commit together.
+    /// </summary>
+    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        List<AuditEvent> records = ChangeTracker.Entries<AuditEvent>()
+            .Where(e => e.State == EntityState.Added).Select(e => e.Entity).ToList();
+        if (records.Count == 0)
+        {
+            return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        }
+
+        if (Database.CurrentTransaction is not null)
+        {
+            await AuditChain.LinkAsync(this, records, cancellationToken);
+            return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        }
+
+        // SQLite: BEGIN IMMEDIATE, so the chain heads are read under the write lock.
+        await using IDbContextTransaction transaction = await Database.BeginTransactionAsync(cancellationToken);
+        await AuditChain.LinkAsync(this, records, cancellationToken);
+        int saved = await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return saved;
+    }
+
+    /// <summary>Synchronous saves cannot link audit records; every Core path saves asynchronously.</summary>
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        if (ChangeTracker.Entries<AuditEvent>().Any(e => e.State == EntityState.Added))
+        {
+            throw new InvalidOperationException("Audit records are saved with SaveChangesAsync only.");
+        }
+
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -1,0 +1,55 @@
+using InfisicalKms.Core.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace InfisicalKms.Core.Audit;
+
+/// <summary>
+/// Links new records onto their chains: index, <c>prevHash</c> and <c>hash</c> (spec §10.7.3). Runs inside
+/// the write transaction that inserts them, after the database's write lock is held, so the head it reads
+/// is the newest even with several writers or processes; the unique (chain, index) pair backs that up.
+/// </summary>
+internal static class AuditChain
+{
+    public static async Task LinkAsync(KmsDbContext db, IReadOnlyList<AuditEvent> records, CancellationToken ct)
+    {
+        var heads = new Dictionary<Guid, AuditChainHead>();
+        foreach (AuditEvent record in records)
+        {
+            if (!heads.TryGetValue(record.ChainId, out AuditChainHead? head))
+            {
+                head = await LoadHeadAsync(db, record.ChainId, ct);
+                heads.Add(record.ChainId, head);
+            }
+
+            record.ChainIndex = head.LastIndex + 1;
+            record.PrevHash = head.LastHash;
+            record.Hash = AuditHash.Compute(record);
+            head.LastIndex = record.ChainIndex;
+            head.LastHash = record.Hash;
+        }
+    }
+
+    private static async Task<AuditChainHead> LoadHeadAsync(KmsDbContext db, Guid chainId, CancellationToken ct)
+    {
+        AuditChainHead? tracked = db.AuditChainHeads.Local.FirstOrDefault(h => h.ChainId == chainId);
+        if (tracked is not null)
+        {
+            if (db.Entry(tracked).State != EntityState.Added)
+            {
+                await db.Entry(tracked).ReloadAsync(ct);   // another writer may have moved it since it was read
+            }
+
+            return tracked;
+        }
+
+        AuditChainHead? stored = await db.AuditChainHeads.FirstOrDefaultAsync(h => h.ChainId == chainId, ct);
+        if (stored is not null)
+        {
+            return stored;
+        }
+
+        var created = new AuditChainHead { ChainId = chainId };
+        db.AuditChainHeads.Add(created);
+        return created;
+    }
+}
