@@ -51,6 +51,7 @@ public static class AccountServiceCollectionExtensions
                 new DirectoryInfo(Path.Combine(storage.DataDirectory, "dataprotection-keys")), logging));
 
         // Scoped: one per circuit, it caches the signed-in user's actor and organization.
+        builder.Services.AddHttpContextAccessor();   // the circuit's origin for audit records
         builder.Services.AddScoped<UserSession>();
         return builder;
     }

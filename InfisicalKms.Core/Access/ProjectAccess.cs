@@ -1,3 +1,4 @@
+using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.Errors;
 using InfisicalKms.Core.Projects;
 using InfisicalKms.Core.Storage;
@@ -40,8 +41,13 @@ public static class ProjectAccess
     /// Finds a project the caller can see and checks each permission in order; the first missing one is
     /// reported (spec §9.6). Unknown and invisible projects get the same 404.
     /// </summary>
+    public static Task<(Project Project, ProjectRole Role)> RequireProjectAsync(
+        KmsDbContext db, Actor actor, string projectId, CancellationToken ct, params Permission[] permissions) =>
+        RequireProjectAsync(db, actor, projectId, audit: null, ct, permissions);
+
+    /// <summary>As above; once the project is resolved, <paramref name="audit"/> names it and the operation is recorded whatever happens next.</summary>
     public static async Task<(Project Project, ProjectRole Role)> RequireProjectAsync(
-        KmsDbContext db, Actor actor, string projectId, CancellationToken ct, params Permission[] permissions)
+        KmsDbContext db, Actor actor, string projectId, AuditEntry? audit, CancellationToken ct, params Permission[] permissions)
     {
         Project? project = Guid.TryParse(projectId, out Guid id)
             ? await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == id, ct)
@@ -52,6 +58,7 @@ public static class ProjectAccess
             throw KmsNotFoundException.Project(projectId);
         }
 
+        audit?.Target(project.Id);
         Demand(role.Value, permissions);
         return (project, role.Value);
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using InfisicalKms.Core.Access;
+using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.Errors;
 using InfisicalKms.Core.Identities;
 using InfisicalKms.Core.Storage;
@@ -8,94 +9,133 @@ using Microsoft.EntityFrameworkCore;
 namespace InfisicalKms.Core.Auth;
 
 /// <summary>Universal Auth login, access-token checks, renewal and revocation (spec §8.1–§8.4).</summary>
-public sealed class TokenService(IDbContextFactory<KmsDbContext> dbFactory, LoginRateLimiter limiter, TimeProvider clock)
+public sealed class TokenService(IDbContextFactory<KmsDbContext> dbFactory, LoginRateLimiter limiter, AuditLog audit, TimeProvider clock)
 {
-    /// <summary>Logs in; every credential failure is the same 401 so nothing reveals whether a client ID exists.</summary>
-    public async Task<TokenGrant> LoginAsync(string clientId, string clientSecret, IPAddress? clientIp, CancellationToken ct)
-    {
-        string ipKey = clientIp?.ToString() ?? "unknown";
-        if (limiter.RetryAfterSeconds(ipKey) is { } retryAfter)
-        {
-            throw new KmsRateLimitException(retryAfter);
-        }
+    /// <summary>The actor of a credential that matched nothing (spec §10.7.4).</summary>
+    private static readonly AuditActor UnknownIdentity = new("identity", null, "");
 
+    /// <summary>Logs in; every credential failure is the same 401 so nothing reveals whether a client ID exists.</summary>
+    /// <remarks>Every attempt is recorded in the organization chain, with the client ID as sent (never the secret).</remarks>
+    public async Task<TokenGrant> LoginAsync(string clientId, string clientSecret, IPAddress? clientIp, RequestOrigin origin, CancellationToken ct)
+    {
         await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-        DateTime now = clock.GetUtcNow().UtcDateTime;
         UniversalAuthConfig? ua = Guid.TryParse(clientId, out Guid cid)
             ? await db.UniversalAuths.AsNoTracking().FirstOrDefaultAsync(u => u.ClientId == cid, ct)
             : null;
-        byte[] presented = Secrets.Hash(clientSecret);
-        ClientSecret? secret = null;
-        if (ua is not null)
+        MachineIdentity? owner = ua is null ? null : await db.Identities.AsNoTracking().FirstOrDefaultAsync(i => i.Id == ua.IdentityId, ct);
+        AuditEntry entry = await OrganizationEntryAsync(db, owner, origin, AuditEventTypes.LoginUniversalAuth, ct);
+        entry.With("clientId", clientId);
+        return await audit.RunAsync(entry, async () =>
         {
-            List<ClientSecret> candidates = await db.ClientSecrets.AsNoTracking()
-                .Where(s => s.UniversalAuthId == ua.Id && !s.IsRevoked).ToListAsync(ct);
-            secret = candidates.FirstOrDefault(s => Secrets.HashEquals(s.SecretHash, presented)
-                && (s.Ttl <= 0 || s.CreatedAt.AddSeconds(s.Ttl) > now));
-        }
+            string ipKey = clientIp?.ToString() ?? "unknown";
+            if (limiter.RetryAfterSeconds(ipKey) is { } retryAfter)
+            {
+                throw new KmsRateLimitException(retryAfter);
+            }
 
-        // Counting the use is the exhaustion check too, atomically: a secret at its limit updates no row.
-        bool counted = secret is not null && await db.ClientSecrets
-            .Where(s => s.Id == secret.Id && (s.NumUsesLimit <= 0 || s.NumUses < s.NumUsesLimit))
-            .ExecuteUpdateAsync(u => u.SetProperty(s => s.NumUses, s => s.NumUses + 1), ct) == 1;
-        if (!counted || ua is null)
-        {
-            limiter.RecordFailure(ipKey);
-            throw new KmsUnauthorizedException("Invalid credentials");
-        }
+            DateTime now = clock.GetUtcNow().UtcDateTime;
+            byte[] presented = Secrets.Hash(clientSecret);
+            ClientSecret? secret = null;
+            if (ua is not null)
+            {
+                List<ClientSecret> candidates = await db.ClientSecrets.AsNoTracking()
+                    .Where(s => s.UniversalAuthId == ua.Id && !s.IsRevoked).ToListAsync(ct);
+                secret = candidates.FirstOrDefault(s => Secrets.HashEquals(s.SecretHash, presented)
+                    && (s.Ttl <= 0 || s.CreatedAt.AddSeconds(s.Ttl) > now));
+            }
 
-        if (!TrustedIpRange.Split(ua.ClientSecretTrustedIps).Any(r => r.Contains(clientIp)))
-        {
-            throw new KmsForbiddenException();
-        }
+            // Counting the use is the exhaustion check too, atomically: a secret at its limit updates no row.
+            bool counted = secret is not null && await db.ClientSecrets
+                .Where(s => s.Id == secret.Id && (s.NumUsesLimit <= 0 || s.NumUses < s.NumUsesLimit))
+                .ExecuteUpdateAsync(u => u.SetProperty(s => s.NumUses, s => s.NumUses + 1), ct) == 1;
+            if (!counted || ua is null)
+            {
+                limiter.RecordFailure(ipKey);
+                throw new KmsUnauthorizedException("Invalid credentials");
+            }
 
-        string token = Secrets.NewAccessToken();
-        db.AccessTokens.Add(new AccessToken
-        {
-            Id = Guid.CreateVersion7(),
-            IdentityId = ua.IdentityId,
-            TokenHash = Secrets.Hash(token),
-            CreatedAt = now,
-            ExpiresAt = now.AddSeconds(ua.AccessTokenTtl),
-            MaxExpiresAt = now.AddSeconds(ua.AccessTokenMaxTtl),
+            if (!TrustedIpRange.Split(ua.ClientSecretTrustedIps).Any(r => r.Contains(clientIp)))
+            {
+                throw new KmsForbiddenException();
+            }
+
+            string token = Secrets.NewAccessToken();
+            db.AccessTokens.Add(new AccessToken
+            {
+                Id = Guid.CreateVersion7(),
+                IdentityId = ua.IdentityId,
+                TokenHash = Secrets.Hash(token),
+                CreatedAt = now,
+                ExpiresAt = now.AddSeconds(ua.AccessTokenTtl),
+                MaxExpiresAt = now.AddSeconds(ua.AccessTokenMaxTtl),
+            });
+            await audit.SaveAsync(entry, db, ct);
+            return new TokenGrant(token, ua.AccessTokenTtl, ua.AccessTokenMaxTtl, ua.IdentityId);
         });
-        await db.SaveChangesAsync(ct);
-        return new TokenGrant(token, ua.AccessTokenTtl, ua.AccessTokenMaxTtl, ua.IdentityId);
     }
 
     /// <summary>Resolves a bearer token to its identity, with the identity's current roles.</summary>
-    public async Task<Actor> AuthenticateAsync(string token, IPAddress? clientIp, CancellationToken ct)
+    public async Task<Actor> AuthenticateAsync(string token, IPAddress? clientIp, RequestOrigin origin, CancellationToken ct)
     {
         await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
         (AccessToken row, MachineIdentity identity, UniversalAuthConfig? ua) = await ValidTokenAsync(db, token, ct);
         CheckTrustedIp(row, ua, clientIp);
-        return new Actor(ActorType.Identity, identity.Id, identity.Name, identity.OrganizationId, identity.OrgRole);
+        return new Actor(ActorType.Identity, identity.Id, identity.Name, identity.OrganizationId, identity.OrgRole) { Origin = origin };
     }
 
     /// <summary>Extends a token to min(now + TTL, issue + max TTL); the token string stays the same.</summary>
-    public async Task<TokenGrant> RenewAsync(string token, IPAddress? clientIp, CancellationToken ct)
+    public Task<TokenGrant> RenewAsync(string token, IPAddress? clientIp, RequestOrigin origin, CancellationToken ct) =>
+        WithTokenAsync(token, origin, AuditEventTypes.RenewAccessToken, ct, async (db, row, identity, ua) =>
+        {
+            CheckTrustedIp(row, ua, clientIp);
+            if (row.IsBootstrap || ua is null)
+            {
+                return new TokenGrant(token, 0, 0, identity.Id);
+            }
+
+            DateTime now = clock.GetUtcNow().UtcDateTime;
+            DateTime renewed = now.AddSeconds(ua.AccessTokenTtl);
+            DateTime expiry = row.MaxExpiresAt is { } max && max < renewed ? max : renewed;
+            await db.AccessTokens.Where(t => t.Id == row.Id).ExecuteUpdateAsync(u => u.SetProperty(t => t.ExpiresAt, expiry), ct);
+            return new TokenGrant(token, (long)Math.Floor((expiry - now).TotalSeconds), ua.AccessTokenMaxTtl, identity.Id);
+        });
+
+    public Task<Guid> RevokeAsync(string token, RequestOrigin origin, CancellationToken ct) =>
+        WithTokenAsync(token, origin, AuditEventTypes.RevokeAccessToken, ct, async (db, row, identity, _) =>
+        {
+            await db.AccessTokens.Where(t => t.Id == row.Id).ExecuteUpdateAsync(u => u.SetProperty(t => t.IsRevoked, true), ct);
+            return identity.Id;
+        });
+
+    /// <summary>Renew and revoke: the token in the body is the credential; every attempt is recorded, failures as the unknown identity.</summary>
+    private async Task<T> WithTokenAsync<T>(
+        string token, RequestOrigin origin, string eventType, CancellationToken ct,
+        Func<KmsDbContext, AccessToken, MachineIdentity, UniversalAuthConfig?, Task<T>> operation)
     {
         await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-        (AccessToken row, MachineIdentity identity, UniversalAuthConfig? ua) = await ValidTokenAsync(db, token, ct);
-        CheckTrustedIp(row, ua, clientIp);
-        if (row.IsBootstrap || ua is null)
+        AuditEntry entry = await OrganizationEntryAsync(db, owner: null, origin, eventType, ct);
+        return await audit.RunAsync(entry, async () =>
         {
-            return new TokenGrant(token, 0, 0, identity.Id);
-        }
-
-        DateTime now = clock.GetUtcNow().UtcDateTime;
-        DateTime renewed = now.AddSeconds(ua.AccessTokenTtl);
-        DateTime expiry = row.MaxExpiresAt is { } max && max < renewed ? max : renewed;
-        await db.AccessTokens.Where(t => t.Id == row.Id).ExecuteUpdateAsync(u => u.SetProperty(t => t.ExpiresAt, expiry), ct);
-        return new TokenGrant(token, (long)Math.Floor((expiry - now).TotalSeconds), ua.AccessTokenMaxTtl, identity.Id);
+            (AccessToken row, MachineIdentity identity, UniversalAuthConfig? ua) = await ValidTokenAsync(db, token, ct);
+            entry.ActingAs(new AuditActor("identity", identity.Id, identity.Name), identity.OrganizationId).TargetOrganization();
+            return await operation(db, row, identity, ua);
+        });
     }
 
-    public async Task<Guid> RevokeAsync(string token, CancellationToken ct)
+    /// <summary>
+    /// An organization-chain entry for a credential check. Before the credential names an identity the
+    /// record goes to the instance's organization; before set-up there is none, and nothing is recorded.
+    /// </summary>
+    private async Task<AuditEntry> OrganizationEntryAsync(KmsDbContext db, MachineIdentity? owner, RequestOrigin origin, string eventType, CancellationToken ct)
     {
-        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-        (AccessToken row, MachineIdentity identity, _) = await ValidTokenAsync(db, token, ct);
-        await db.AccessTokens.Where(t => t.Id == row.Id).ExecuteUpdateAsync(u => u.SetProperty(t => t.IsRevoked, true), ct);
-        return identity.Id;
+        if (owner is not null)
+        {
+            return audit.Entry(new AuditActor("identity", owner.Id, owner.Name), owner.OrganizationId, origin, eventType).TargetOrganization();
+        }
+
+        Guid organizationId = await db.Organizations.AsNoTracking().OrderBy(o => o.CreatedAt).Select(o => o.Id).FirstOrDefaultAsync(ct);
+        AuditEntry entry = audit.Entry(UnknownIdentity, organizationId, origin, eventType);
+        return organizationId == Guid.Empty ? entry : entry.TargetOrganization();
     }
 
     private async Task<(AccessToken Token, MachineIdentity Identity, UniversalAuthConfig? Ua)> ValidTokenAsync(KmsDbContext db, string token, CancellationToken ct)

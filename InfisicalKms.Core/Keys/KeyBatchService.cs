@@ -1,4 +1,5 @@
 using InfisicalKms.Core.Access;
+using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.Crypto;
 using InfisicalKms.Core.Envelope;
 using InfisicalKms.Core.Errors;
@@ -11,60 +12,77 @@ namespace InfisicalKms.Core.Keys;
 /// Batch operations (spec §10.6): the key is checked once (K2–K5 fail the whole request), its material is
 /// unwrapped once per version, and each item then succeeds or fails on its own.
 /// </summary>
-public sealed class KeyBatchService(IDbContextFactory<KmsDbContext> dbFactory, EnvelopeEncryptor envelope)
+public sealed class KeyBatchService(IDbContextFactory<KmsDbContext> dbFactory, EnvelopeEncryptor envelope, AuditLog audit)
 {
-    public async Task<IReadOnlyList<BatchOutcome<EncryptResult>>> EncryptAsync(Actor actor, KeyRef keyRef, IReadOnlyList<(byte[] Plaintext, byte[]? Aad)> items, CancellationToken ct)
-    {
-        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-        KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, ct, [Permission.Encrypt], disabledCheck: true, usage: KeyUsage.EncryptDecrypt);
-        using var ring = new MaterialRing(db, envelope, key.Id);
-        KeyMaterial material = (await ring.GetAsync(key.Version, ct))!;
-        return items.Select(item => BatchOutcome<EncryptResult>.Ok(
-            new EncryptResult(CiphertextBlob.Seal(AesGcmCipher.Encrypt(material.Span, item.Plaintext, item.Aad), key.Version), key.Version))).ToList();
-    }
-
-    public async Task<IReadOnlyList<BatchOutcome<DecryptResult>>> DecryptAsync(Actor actor, KeyRef keyRef, IReadOnlyList<(byte[] Ciphertext, byte[]? Aad)> items, CancellationToken ct)
-    {
-        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-        KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, ct, [Permission.Decrypt], disabledCheck: true, usage: KeyUsage.EncryptDecrypt);
-        using var ring = new MaterialRing(db, envelope, key.Id);
-        List<int> versions = await db.KeyVersions.AsNoTracking().Where(v => v.KeyId == key.Id)
-            .OrderByDescending(v => v.Version).Select(v => v.Version).ToListAsync(ct);
-        var results = new List<BatchOutcome<DecryptResult>>();
-        foreach ((byte[] blob, byte[]? aad) in items)
+    public Task<IReadOnlyList<BatchOutcome<EncryptResult>>> EncryptAsync(Actor actor, KeyRef keyRef, IReadOnlyList<(byte[] Plaintext, byte[]? Aad)> items, CancellationToken ct) =>
+        AuditedAsync<EncryptResult>(actor, AuditEventTypes.Encrypt, items.Count, async entry =>
         {
-            results.Add(await DecryptOneAsync(ring, key, versions, blob, aad, ct) is { } result
-                ? BatchOutcome<DecryptResult>.Ok(result)
-                : BatchOutcome<DecryptResult>.Fail(new DecryptionFailedException()));
-        }
+            await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+            KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, entry, ct, [Permission.Encrypt], disabledCheck: true, usage: KeyUsage.EncryptDecrypt);
+            using var ring = new MaterialRing(db, envelope, key.Id);
+            KeyMaterial material = (await ring.GetAsync(key.Version, ct))!;
+            return items.Select(item => BatchOutcome<EncryptResult>.Ok(
+                new EncryptResult(CiphertextBlob.Seal(AesGcmCipher.Encrypt(material.Span, item.Plaintext, item.Aad), key.Version), key.Version))).ToList();
+        });
 
-        return results;
-    }
-
-    public async Task<IReadOnlyList<BatchOutcome<byte[]>>> SignAsync(Actor actor, KeyRef keyRef, IReadOnlyList<SignRequest> items, CancellationToken ct)
-    {
-        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-        KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, ct, [Permission.Sign], disabledCheck: true, usage: KeyUsage.SignVerify);
-        using var ring = new MaterialRing(db, envelope, key.Id);
-        KeyMaterial material = (await ring.GetAsync(key.Version, ct))!;
-        return items.Select(item => Try(() =>
+    public Task<IReadOnlyList<BatchOutcome<DecryptResult>>> DecryptAsync(Actor actor, KeyRef keyRef, IReadOnlyList<(byte[] Ciphertext, byte[]? Aad)> items, CancellationToken ct) =>
+        AuditedAsync<DecryptResult>(actor, AuditEventTypes.Decrypt, items.Count, async entry =>
         {
-            KeyAlgorithmRules.CheckSigning(key.Algorithm, item.Algorithm, item.IsDigest, item.Data.Length, signing: true);
-            return AsymmetricSigner.Sign(material.Span, item.Algorithm, item.Data, item.IsDigest);
-        })).ToList();
-    }
+            await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+            KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, entry, ct, [Permission.Decrypt], disabledCheck: true, usage: KeyUsage.EncryptDecrypt);
+            using var ring = new MaterialRing(db, envelope, key.Id);
+            List<int> versions = await db.KeyVersions.AsNoTracking().Where(v => v.KeyId == key.Id)
+                .OrderByDescending(v => v.Version).Select(v => v.Version).ToListAsync(ct);
+            var results = new List<BatchOutcome<DecryptResult>>();
+            foreach ((byte[] blob, byte[]? aad) in items)
+            {
+                results.Add(await DecryptOneAsync(ring, key, versions, blob, aad, ct) is { } result
+                    ? BatchOutcome<DecryptResult>.Ok(result)
+                    : BatchOutcome<DecryptResult>.Fail(new DecryptionFailedException()));
+            }
 
-    public async Task<IReadOnlyList<BatchOutcome<bool>>> VerifyAsync(Actor actor, KeyRef keyRef, IReadOnlyList<VerifyRequest> items, CancellationToken ct)
-    {
-        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-        KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, ct, [Permission.Verify], disabledCheck: true, usage: KeyUsage.SignVerify);
-        byte[] publicKey = await db.KeyVersions.AsNoTracking().Where(v => v.KeyId == key.Id && v.Version == key.Version)
-            .Select(v => v.PublicKey!).FirstAsync(ct);
-        return items.Select(item => Try(() =>
+            return results;
+        });
+
+    public Task<IReadOnlyList<BatchOutcome<byte[]>>> SignAsync(Actor actor, KeyRef keyRef, IReadOnlyList<SignRequest> items, CancellationToken ct) =>
+        AuditedAsync<byte[]>(actor, AuditEventTypes.Sign, items.Count, async entry =>
         {
-            KeyAlgorithmRules.CheckSigning(key.Algorithm, item.Algorithm, item.IsDigest, item.Data.Length, signing: false);
-            return AsymmetricSigner.Verify(publicKey, item.Algorithm, item.Data, item.Signature, item.IsDigest);
-        })).ToList();
+            await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+            KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, entry, ct, [Permission.Sign], disabledCheck: true, usage: KeyUsage.SignVerify);
+            using var ring = new MaterialRing(db, envelope, key.Id);
+            KeyMaterial material = (await ring.GetAsync(key.Version, ct))!;
+            return items.Select(item => Try(() =>
+            {
+                KeyAlgorithmRules.CheckSigning(key.Algorithm, item.Algorithm, item.IsDigest, item.Data.Length, signing: true);
+                return AsymmetricSigner.Sign(material.Span, item.Algorithm, item.Data, item.IsDigest);
+            })).ToList();
+        });
+
+    public Task<IReadOnlyList<BatchOutcome<bool>>> VerifyAsync(Actor actor, KeyRef keyRef, IReadOnlyList<VerifyRequest> items, CancellationToken ct) =>
+        AuditedAsync<bool>(actor, AuditEventTypes.Verify, items.Count, async entry =>
+        {
+            await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+            KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, entry, ct, [Permission.Verify], disabledCheck: true, usage: KeyUsage.SignVerify);
+            byte[] publicKey = await db.KeyVersions.AsNoTracking().Where(v => v.KeyId == key.Id && v.Version == key.Version)
+                .Select(v => v.PublicKey!).FirstAsync(ct);
+            return items.Select(item => Try(() =>
+            {
+                KeyAlgorithmRules.CheckSigning(key.Algorithm, item.Algorithm, item.IsDigest, item.Data.Length, signing: false);
+                return AsymmetricSigner.Verify(publicKey, item.Algorithm, item.Data, item.Signature, item.IsDigest);
+            })).ToList();
+        });
+
+    /// <summary>One record per batch request: how many items it held and how many failed (spec §10.7.4).</summary>
+    private Task<IReadOnlyList<BatchOutcome<T>>> AuditedAsync<T>(
+        Actor actor, string eventType, int itemCount, Func<AuditEntry, Task<IReadOnlyList<BatchOutcome<T>>>> run)
+    {
+        AuditEntry entry = audit.Entry(actor, eventType).With("itemCount", itemCount);
+        return audit.RunAsync(entry, async () =>
+        {
+            IReadOnlyList<BatchOutcome<T>> outcomes = await run(entry);
+            entry.With("failedCount", outcomes.Count(o => o.Error is not null));
+            return outcomes;
+        });
     }
 
     private static async Task<DecryptResult?> DecryptOneAsync(MaterialRing ring, KmsKey key, List<int> versions, byte[] blob, byte[]? aad, CancellationToken ct)

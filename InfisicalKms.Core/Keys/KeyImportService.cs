@@ -1,4 +1,5 @@
 using InfisicalKms.Core.Access;
+using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.Crypto;
 using InfisicalKms.Core.Envelope;
 using InfisicalKms.Core.Storage;
@@ -7,24 +8,33 @@ using Microsoft.EntityFrameworkCore;
 namespace InfisicalKms.Core.Keys;
 
 /// <summary>Bulk import with Infisical's partial-success model (spec §7.15): how a team moves keys in.</summary>
-public sealed class KeyImportService(IDbContextFactory<KmsDbContext> dbFactory, EnvelopeEncryptor envelope, TimeProvider clock)
+public sealed class KeyImportService(IDbContextFactory<KmsDbContext> dbFactory, EnvelopeEncryptor envelope, TimeProvider clock, AuditLog audit)
 {
     /// <summary>Imports each entry independently, in order; a failed entry reports its message and imports nothing.</summary>
-    public async Task<IReadOnlyList<ImportResult>> ImportAsync(Actor actor, string projectId, IReadOnlyList<ImportEntry> entries, CancellationToken ct)
+    /// <remarks>
+    /// Each imported key commits with its own <c>cmek-import</c> record. A request refused as a whole after
+    /// the project was resolved records one failure without a key (spec §10.7.4).
+    /// </remarks>
+    public Task<IReadOnlyList<ImportResult>> ImportAsync(Actor actor, string projectId, IReadOnlyList<ImportEntry> entries, CancellationToken ct)
     {
-        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-        (Projects.Project project, _) = await ProjectAccess.RequireProjectAsync(db, actor, projectId, ct, Permission.CreateKey);
-        var results = new List<ImportResult>();
-        foreach (ImportEntry entry in entries)
+        AuditEntry request = audit.Entry(actor, AuditEventTypes.Import);
+        return audit.RunAsync<IReadOnlyList<ImportResult>>(request, async () =>
         {
-            string? error = await ImportOneAsync(db, project, projectId, entry, ct);
-            results.Add(new ImportResult(entry.Name, error is null ? await db.Keys.AsNoTracking().FirstAsync(k => k.ProjectId == project.Id && k.Name == entry.Name, ct) : null, error));
-        }
+            await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+            (Projects.Project project, _) = await ProjectAccess.RequireProjectAsync(db, actor, projectId, request, ct, Permission.CreateKey);
+            var results = new List<ImportResult>();
+            foreach (ImportEntry entry in entries)
+            {
+                string? error = await ImportOneAsync(db, actor, project, projectId, entry, ct);
+                results.Add(new ImportResult(entry.Name, error is null ? await db.Keys.AsNoTracking().FirstAsync(k => k.ProjectId == project.Id && k.Name == entry.Name, ct) : null, error));
+            }
 
-        return results;
+            AuditLog.MarkCommitted(request);   // the per-key records stand for the request
+            return results;
+        });
     }
 
-    private async Task<string?> ImportOneAsync(KmsDbContext db, Projects.Project project, string projectIdAsSent, ImportEntry entry, CancellationToken ct)
+    private async Task<string?> ImportOneAsync(KmsDbContext db, Actor actor, Projects.Project project, string projectIdAsSent, ImportEntry entry, CancellationToken ct)
     {
         string duplicate = $"A KMS key with the name \"{entry.Name}\" already exists for the project with ID \"{projectIdAsSent}\"";
         if (await db.Keys.AnyAsync(k => k.ProjectId == project.Id && k.Name == entry.Name, ct))
@@ -53,11 +63,13 @@ public sealed class KeyImportService(IDbContextFactory<KmsDbContext> dbFactory, 
         }
 
         using var owned = KeyMaterial.TakeOwnership(material);
-        NewKey.Add(db, envelope, project, entry.Name, entry.Description, entry.Algorithm, entry.IsExportable,
+        KmsKey key = NewKey.Add(db, envelope, project, entry.Name, entry.Description, entry.Algorithm, entry.IsExportable,
             owned.Span, publicKey, clock.GetUtcNow().UtcDateTime);
+        AuditEntry record = audit.Entry(actor, AuditEventTypes.Import).Target(project.Id, key.Id)
+            .With("keyName", key.Name).With("algorithm", key.Algorithm.ToWire());
         try
         {
-            await db.SaveChangesAsync(ct);
+            await audit.SaveAsync(record, db, ct);
             return null;
         }
         catch (DbUpdateException)

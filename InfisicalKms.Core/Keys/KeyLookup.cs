@@ -1,4 +1,5 @@
 using InfisicalKms.Core.Access;
+using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.Errors;
 using InfisicalKms.Core.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -12,9 +13,11 @@ internal static class KeyLookup
     /// Finds the key, resolves the caller's role in the key's own project, then checks the permissions,
     /// the disabled flag and the usage, in that order.
     /// </summary>
+    /// <param name="audit">The operation's record: once the key is resolved it names the key, and the
+    /// operation is recorded whatever happens next (spec §1.8 step 6). Null for unaudited reads.</param>
     /// <param name="tracked">Track the entity when the caller will modify it.</param>
     public static async Task<KmsKey> GetUsableKeyAsync(
-        KmsDbContext db, Actor actor, KeyRef keyRef, CancellationToken ct,
+        KmsDbContext db, Actor actor, KeyRef keyRef, AuditEntry? audit, CancellationToken ct,
         Permission[] permissions, bool disabledCheck = false, KeyUsage? usage = null, bool tracked = false)
     {
         IQueryable<KmsKey> keys = tracked ? db.Keys : db.Keys.AsNoTracking();
@@ -25,6 +28,7 @@ internal static class KeyLookup
             throw KmsNotFoundException.Key(keyRef.AsSent);
         }
 
+        audit?.Target(key.ProjectId, key.Id);
         ProjectAccess.Demand(role.Value, permissions);
         if (disabledCheck && key.IsDisabled)
         {

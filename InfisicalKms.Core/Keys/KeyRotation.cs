@@ -1,3 +1,4 @@
+using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.Crypto;
 using InfisicalKms.Core.Envelope;
 using InfisicalKms.Core.Storage;
@@ -16,9 +17,10 @@ internal static class KeyRotation
 {
     private const int Attempts = 5;
 
+    /// <param name="record">The rotation's audit record; it commits in the rotation's transaction, with the new version.</param>
     /// <returns>The rotated key, or null when <paramref name="onlyIfDue"/> and someone else rotated it first.</returns>
     public static async Task<KmsKey?> RotateAsync(
-        KmsDbContext db, EnvelopeEncryptor envelope, Guid keyId, DateTime now, bool onlyIfDue, CancellationToken ct)
+        KmsDbContext db, EnvelopeEncryptor envelope, AuditLog audit, AuditEntry record, Guid keyId, DateTime now, bool onlyIfDue, CancellationToken ct)
     {
         for (int attempt = 0; attempt < Attempts; attempt++)
         {
@@ -57,13 +59,14 @@ internal static class KeyRotation
                 PublicKey = material.PublicKey,
                 CreatedAt = now,
             });
-            await db.SaveChangesAsync(ct);
+            await audit.SaveAsync(record.With("keyVersion", next), db, ct);
             db.ChangeTracker.Clear();
 
             // Read inside the transaction: after the commit a concurrent rotation could already have moved the key on,
             // and this call would report that rotation's version instead of the one it created.
             KmsKey rotated = await db.Keys.AsNoTracking().FirstAsync(k => k.Id == keyId, ct);
             await transaction.CommitAsync(ct);
+            AuditLog.MarkCommitted(record);
             return rotated;
         }
 

@@ -1,3 +1,4 @@
+using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.Envelope;
 using InfisicalKms.Core.RootKeys;
 using InfisicalKms.Core.Storage;
@@ -13,23 +14,40 @@ namespace InfisicalKms.Core.Keys;
 /// next rotation is counted from then. Disabled keys wait until they are enabled again.
 /// </remarks>
 public sealed class KeyRotationScheduler(
-    IDbContextFactory<KmsDbContext> dbFactory, EnvelopeEncryptor envelope, RootKey rootKey, TimeProvider clock, ILogger<KeyRotationScheduler> logger)
+    IDbContextFactory<KmsDbContext> dbFactory, EnvelopeEncryptor envelope, RootKey rootKey, AuditLog audit, TimeProvider clock,
+    ILogger<KeyRotationScheduler> logger)
     : BackgroundService
 {
     public static readonly TimeSpan CheckInterval = TimeSpan.FromMinutes(1);
+
+    /// <summary>The actor name of scheduled rotations in the audit log.</summary>
+    public const string ActorName = "rotation-scheduler";
 
     /// <summary>Rotates the keys that are due now; returns how many were rotated.</summary>
     public async Task<int> RunDueRotationsAsync(CancellationToken ct)
     {
         DateTime now = clock.GetUtcNow().UtcDateTime;
         await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-        List<Guid> due = await db.Keys.AsNoTracking()
+        var due = await db.Keys.AsNoTracking()
             .Where(k => k.RotationEnabled && !k.IsDisabled && k.NextRotationAt != null && k.NextRotationAt <= now)
-            .Select(k => k.Id).ToListAsync(ct);
+            .Select(k => new { k.Id, k.ProjectId, k.OrganizationId }).ToListAsync(ct);
         int rotated = 0;
-        foreach (Guid keyId in due)
+        foreach (var candidate in due)
         {
-            if (await KeyRotation.RotateAsync(db, envelope, keyId, now, onlyIfDue: true, ct) is { } key)
+            AuditEntry record = audit.Entry(AuditActor.System(ActorName), candidate.OrganizationId, RequestOrigin.None, AuditEventTypes.Rotate)
+                .Target(candidate.ProjectId, candidate.Id).With("scheduled", true);
+            KmsKey? key;
+            try
+            {
+                key = await KeyRotation.RotateAsync(db, envelope, audit, record, candidate.Id, now, onlyIfDue: true, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                await audit.WriteAsync([record], e);
+                throw;
+            }
+
+            if (key is not null)
             {
                 rotated++;
                 logger.LogInformation("Rotated key {KeyId} to version {Version} on schedule.", key.Id, key.Version);

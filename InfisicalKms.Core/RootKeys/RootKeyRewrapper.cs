@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.RootKeys.Pkcs11;
 using InfisicalKms.Core.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -17,12 +18,13 @@ namespace InfisicalKms.Core.RootKeys;
 /// requires the stored wrap to be the one it unwrapped. An interruption at any point leaves the previous
 /// wrap in force; running the action again finishes the job. Key material (<c>KeyVersions</c>) is never
 /// read or written. An action whose target is already in place changes nothing and says so.
-/// The audit log does not exist yet, so each re-wrap is logged at Information as <c>root-key-rewrap</c>.
+/// Each re-wrap commits with an organization audit record <c>root-key-rewrap</c> (spec §11.7).
 /// </remarks>
 public sealed class RootKeyRewrapper(
-    IDbContextFactory<KmsDbContext> dbFactory, RootKeySettings settings, TimeProvider clock, ILogger<RootKeyRewrapper> logger)
+    IDbContextFactory<KmsDbContext> dbFactory, RootKeySettings settings, AuditLog audit, TimeProvider clock, ILogger<RootKeyRewrapper> logger)
 {
-    public const string AuditEvent = "root-key-rewrap";
+    /// <summary>The actor name of re-wraps in the audit log.</summary>
+    public const string ActorName = "root-key-command";
 
     private readonly RootKeyProtectors _protectors = new(settings, logger);
 
@@ -167,6 +169,7 @@ public sealed class RootKeyRewrapper(
         DateTime now = clock.GetUtcNow().UtcDateTime;
         byte[] previous = current.WrappedKey;
         await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
         int updated = await db.RootKeys
             .Where(r => r.Id == RootKeyRecord.SingletonId && r.WrappedKey == previous)
             .ExecuteUpdateAsync(set => set
@@ -179,9 +182,19 @@ public sealed class RootKeyRewrapper(
             throw new RootKeyConfigurationException("The stored root key changed while the command ran; nothing was changed. Run the command again.");
         }
 
-        logger.LogInformation("Audit {Event}: {Action} re-wrapped the root key from {FromStrategy} ({FromSource}, {FromMechanism}) " +
+        // Before set-up there is no organization, hence no chain to record in.
+        Guid organizationId = await db.Organizations.OrderBy(o => o.CreatedAt).Select(o => o.Id).FirstOrDefaultAsync(ct);
+        if (organizationId != Guid.Empty)
+        {
+            AuditEntry record = audit.Entry(AuditActor.System(ActorName), organizationId, RequestOrigin.None, AuditEventTypes.RootKeyRewrap)
+                .TargetOrganization().With("action", action).With("strategy", to.Strategy.ToWire());
+            await audit.SaveAsync(record, db, ct);
+        }
+
+        await transaction.CommitAsync(ct);
+        logger.LogInformation("{Action} re-wrapped the root key from {FromStrategy} ({FromSource}, {FromMechanism}) " +
             "to {ToStrategy} ({ToSource}, {ToMechanism}); no key material was changed.",
-            AuditEvent, action, from.Strategy.ToWire(), from.Source, from.Mechanism, to.Strategy.ToWire(), to.Source, to.Mechanism);
+            action, from.Strategy.ToWire(), from.Source, from.Mechanism, to.Strategy.ToWire(), to.Source, to.Mechanism);
         string done = $"Re-wrapped the root key: {from.Strategy.ToWire()} ({from.Source}) -> {to.Strategy.ToWire()} ({to.Source}, {to.Mechanism}). " +
             "No stored key material was changed.";
         return new RootKeyRewrapResult(true, hint is null ? done : $"{done} {hint}");

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using InfisicalKms.Core.Audit;
 using InfisicalKms.Core;
 using InfisicalKms.Core.Access;
 using InfisicalKms.Core.Keys;
@@ -61,7 +62,7 @@ public sealed class CoreTestHost : IAsyncLifetime
         _services = services.BuildServiceProvider();
         await _services.InitializeKmsAsync(CancellationToken.None);
         _bootstrap = await Services.GetRequiredService<BootstrapService>()
-            .BootstrapAsync(AdminEmail, "correct horse battery", "Example Corp", CancellationToken.None);
+            .BootstrapAsync(AdminEmail, "correct horse battery", "Example Corp", RequestOrigin.None, CancellationToken.None);
         Project = await CreateProjectAsync("Test Project");
     }
 

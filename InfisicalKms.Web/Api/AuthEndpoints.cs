@@ -28,21 +28,21 @@ public static class AuthEndpoints
         string? clientId = v.String(body, "clientId", required: true);
         string? clientSecret = v.String(body, "clientSecret", required: true);
         v.ThrowIfInvalid();
-        TokenGrant grant = await tokens.LoginAsync(clientId!, clientSecret!, http.Connection.RemoteIpAddress, http.RequestAborted);
+        TokenGrant grant = await tokens.LoginAsync(clientId!, clientSecret!, http.Connection.RemoteIpAddress, HttpOrigin.Of(http), http.RequestAborted);
         return TypedResults.Ok(new LoginResponse(grant.AccessToken, grant.ExpiresIn, grant.MaxTtl, "Bearer"));
     }
 
     private static async Task<Ok<LoginResponse>> RenewAsync(HttpContext http, TokenService tokens)
     {
         string token = await ReadTokenAsync(http);
-        TokenGrant grant = await tokens.RenewAsync(token, http.Connection.RemoteIpAddress, http.RequestAborted);
+        TokenGrant grant = await tokens.RenewAsync(token, http.Connection.RemoteIpAddress, HttpOrigin.Of(http), http.RequestAborted);
         return TypedResults.Ok(new LoginResponse(grant.AccessToken, grant.ExpiresIn, grant.MaxTtl, "Bearer"));
     }
 
     private static async Task<Ok<MessageResponse>> RevokeAsync(HttpContext http, TokenService tokens)
     {
         string token = await ReadTokenAsync(http);
-        await tokens.RevokeAsync(token, http.RequestAborted);
+        await tokens.RevokeAsync(token, HttpOrigin.Of(http), http.RequestAborted);
         return TypedResults.Ok(new MessageResponse("Successfully revoked access token"));
     }
 
@@ -68,7 +68,7 @@ public static class AuthEndpoints
 
         string? organization = v.String(body, "organization", required: true, min: 1, max: 64);
         v.ThrowIfInvalid();
-        BootstrapResult result = await bootstrap.BootstrapAsync(email!, password!, organization!, http.RequestAborted);
+        BootstrapResult result = await bootstrap.BootstrapAsync(email!, password!, organization!, HttpOrigin.Of(http), http.RequestAborted);
         return TypedResults.Ok(new BootstrapResponse(
             "Successfully bootstrapped instance",
             new BootstrapUser(result.User.Id.ToString(), result.User.Email!),

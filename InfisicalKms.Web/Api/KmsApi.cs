@@ -10,7 +10,7 @@ public static class KmsApi
         RouteGroupBuilder api = app.MapGroup("/api/v1").AddEndpointFilter<KmsAuthFilter>().WithTags("KMS");
         api.MapGroup("/kms/keys").MapKeyEndpoints().MapImportEndpoints().MapBulkEndpoints();
         api.MapGroup("/kms/keys/{keyId}").MapCryptoEndpoints().MapLifecycleEndpoints().MapMacEndpoints().MapBatchEndpoints();
-        api.MapGroup("/projects").MapProjectEndpoints();
+        api.MapGroup("/projects").MapProjectEndpoints().MapAuditEndpoints();
         api.MapIdentityEndpoints();
         return app;
     }

@@ -24,7 +24,7 @@ public sealed class KmsAuthFilter(TokenService tokens) : IEndpointFilter
             throw KmsUnauthorizedException.InvalidToken();
         }
 
-        http.Items[ActorKey] = await tokens.AuthenticateAsync(token, http.Connection.RemoteIpAddress, http.RequestAborted);
+        http.Items[ActorKey] = await tokens.AuthenticateAsync(token, http.Connection.RemoteIpAddress, HttpOrigin.Of(http), http.RequestAborted);
         return await next(context);
     }
 

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using InfisicalKms.Core.Audit;
 using InfisicalKms.Core;
 using InfisicalKms.Core.Access;
 using InfisicalKms.Core.Organizations;
@@ -41,7 +42,7 @@ public sealed class CoreKeysHarness : IAsyncDisposable
         var harness = new CoreKeysHarness();
         IServiceProvider services = await harness.StartProcessAsync();
         BootstrapResult bootstrap = await services.GetRequiredService<BootstrapService>()
-            .BootstrapAsync("owner@example.com", "correct horse battery", "Core Keys", CancellationToken.None);
+            .BootstrapAsync("owner@example.com", "correct horse battery", "Core Keys", RequestOrigin.None, CancellationToken.None);
         harness.Admin = new Actor(ActorType.User, bootstrap.User.Id, "owner@example.com", bootstrap.Organization.Id, OrgRole.Admin);
         Project project = await services.GetRequiredService<ProjectService>()
             .CreateAsync(harness.Admin, new CreateProjectRequest("Core keys", null, null), CancellationToken.None);

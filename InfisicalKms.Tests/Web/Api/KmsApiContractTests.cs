@@ -64,6 +64,8 @@ public sealed class KmsApiContractTests(KmsWebApplicationFactory factory)
         new("UserMemberships_Add", "POST", "/api/v1/projects/{projectId}/memberships", "extension"),
         new("UserMemberships_List", "GET", "/api/v1/projects/{projectId}/memberships", "extension"),
         new("UserMemberships_Remove", "DELETE", "/api/v1/projects/{projectId}/memberships/{userId}", "extension"),
+        new("AuditLogs_List", "GET", "/api/v1/projects/{projectId}/audit-logs", "extension"),
+        new("AuditLogs_Verify", "GET", "/api/v1/projects/{projectId}/audit-logs/verify", "extension"),
         new("Status", "GET", "/api/status", "extension"),
     ];
 

@@ -1,7 +1,9 @@
 using System.Security.Claims;
 using InfisicalKms.Core.Access;
+using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.Organizations;
 using InfisicalKms.Core.Storage;
+using InfisicalKms.Web.Api;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.EntityFrameworkCore;
 
@@ -11,7 +13,12 @@ namespace InfisicalKms.Web.Components.Shared;
 /// The signed-in person as a Core <see cref="Actor"/>: pages call Core services in-process under it, so
 /// the UI gets exactly the permission checks of the API.
 /// </summary>
-public sealed class UserSession(AuthenticationStateProvider authentication, IDbContextFactory<KmsDbContext> dbFactory)
+/// <remarks>
+/// The audit origin (IP, User-Agent) is the request that opened the circuit, read once when available;
+/// records of in-page actions carry it.
+/// </remarks>
+public sealed class UserSession(
+    AuthenticationStateProvider authentication, IDbContextFactory<KmsDbContext> dbFactory, IHttpContextAccessor httpContextAccessor)
 {
     private Actor? _actor;
 
@@ -32,7 +39,8 @@ public sealed class UserSession(AuthenticationStateProvider authentication, IDbC
         await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
         KmsUser user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct)
             ?? throw new InvalidOperationException("The signed-in user no longer exists.");
-        _actor = new Actor(ActorType.User, user.Id, user.Email ?? user.UserName ?? "", user.OrganizationId, user.OrgRole);
+        RequestOrigin origin = httpContextAccessor.HttpContext is { } http ? HttpOrigin.Of(http) : RequestOrigin.None;
+        _actor = new Actor(ActorType.User, user.Id, user.Email ?? user.UserName ?? "", user.OrganizationId, user.OrgRole) { Origin = origin };
         return _actor;
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using Bunit;
 using Bunit.TestDoubles;
+using InfisicalKms.Core.Audit;
 using InfisicalKms.Core;
 using InfisicalKms.Core.Access;
 using InfisicalKms.Core.Keys;
@@ -131,7 +132,7 @@ public abstract class LifecycleBunitContext : BunitContext, IAsyncLifetime
         {
             await provider.InitializeKmsAsync(CancellationToken.None);
             BootstrapResult bootstrap = await provider.GetRequiredService<BootstrapService>()
-                .BootstrapAsync("admin@example.com", "correct horse battery", "Example Corp", CancellationToken.None);
+                .BootstrapAsync("admin@example.com", "correct horse battery", "Example Corp", RequestOrigin.None, CancellationToken.None);
             admin = new Actor(ActorType.User, bootstrap.User.Id, "admin@example.com", bootstrap.Organization.Id, OrgRole.Admin);
             Project project = await provider.GetRequiredService<ProjectService>()
                 .CreateAsync(admin, new CreateProjectRequest("Lifecycle UI", null, null), CancellationToken.None);

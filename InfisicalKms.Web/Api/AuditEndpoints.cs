@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using InfisicalKms.Core.Audit;
+using InfisicalKms.Web.Api.Contracts;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace InfisicalKms.Web.Api;
+
+/// <summary>Reading and verifying a project's audit chain (spec §10.7.1, §10.7.2). Neither is itself audited.</summary>
+public static partial class AuditEndpoints
+{
+    public static RouteGroupBuilder MapAuditEndpoints(this RouteGroupBuilder projects)
+    {
+        projects.MapGet("{projectId}/audit-logs", QueryAsync).WithName("AuditLogs_List").Extension();
+        projects.MapGet("{projectId}/audit-logs/verify", VerifyAsync).WithName("AuditLogs_Verify").Extension();
+        return projects;
+    }
+
+    private static async Task<Ok<AuditLogResponse>> QueryAsync(HttpContext http, string projectId, AuditLogService auditLogs)
+    {
+        IQueryCollection query = http.Request.Query;
+        var v = new RequestValidator();
+        int offset = v.QueryInteger("offset", query["offset"].FirstOrDefault(), 0, 0, int.MaxValue);
+        int limit = v.QueryInteger("limit", query["limit"].FirstOrDefault(), 20, 1, 100);
+        string? eventType = query["eventType"].FirstOrDefault();
+        Guid? keyId = query["keyId"].FirstOrDefault() is { } key ? v.Uuid("keyId", key) : null;
+        Guid? actorId = query["actorId"].FirstOrDefault() is { } actor ? v.Uuid("actorId", actor) : null;
+        DateTime? start = DateTimeParameter(v, "startDate", query["startDate"].FirstOrDefault());
+        DateTime? end = DateTimeParameter(v, "endDate", query["endDate"].FirstOrDefault());
+        v.ThrowIfInvalid();
+        if (start is not null && end is not null && end <= start)
+        {
+            v.Fail("endDate", "endDate must be after startDate");
+            v.ThrowIfInvalid();
+        }
+
+        AuditPage page = await auditLogs.QueryAsync(KmsAuthFilter.Caller(http), projectId,
+            new AuditQuery(offset, limit, eventType, keyId, actorId, start, end), http.RequestAborted);
+        return TypedResults.Ok(new AuditLogResponse(page.Events.Select(AuditEventDto.From).ToArray(), page.TotalCount));
+    }
+
+    private static async Task<Ok<AuditVerifyResponse>> VerifyAsync(HttpContext http, string projectId, AuditLogService auditLogs) =>
+        TypedResults.Ok(AuditVerifyResponse.From(await auditLogs.VerifyAsync(KmsAuthFilter.Caller(http), projectId, http.RequestAborted)));
+
+    /// <summary>An RFC 3339 date-time with <c>Z</c> or a numeric offset (spec §1.6), as UTC.</summary>
+    private static DateTime? DateTimeParameter(RequestValidator v, string field, string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (Rfc3339().IsMatch(text)
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out DateTimeOffset value))
+        {
+            return value.UtcDateTime;
+        }
+
+        v.Fail(field, "Invalid datetime");
+        return null;
+    }
+
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")]
+    private static partial Regex Rfc3339();
+}
