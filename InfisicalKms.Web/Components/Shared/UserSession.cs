@@ -18,7 +18,7 @@ namespace InfisicalKms.Web.Components.Shared;
 /// records of in-page actions carry it.
 /// </remarks>
 public sealed class UserSession(
-    AuthenticationStateProvider authentication, IDbContextFactory<KmsDbContext> dbFactory, IHttpContextAccessor httpContextAccessor)
+    AuthenticationStateProvider authentication, IDbContextFactory<KmsDbContext> dbFactory, IHttpContextAccessor? httpContextAccessor = null)
 {
     private Actor? _actor;
 
@@ -39,7 +39,7 @@ public sealed class UserSession(
         await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
         KmsUser user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct)
             ?? throw new InvalidOperationException("The signed-in user no longer exists.");
-        RequestOrigin origin = httpContextAccessor.HttpContext is { } http ? HttpOrigin.Of(http) : RequestOrigin.None;
+        RequestOrigin origin = httpContextAccessor?.HttpContext is { } http ? HttpOrigin.Of(http) : RequestOrigin.None;
         _actor = new Actor(ActorType.User, user.Id, user.Email ?? user.UserName ?? "", user.OrganizationId, user.OrgRole) { Origin = origin };
         return _actor;
     }

@@ -237,6 +237,10 @@ public sealed class KeyManagementPageTests(CoreTestHost core) : KmsComponentTest
     private static AngleSharp.Dom.IElement Row(IRenderedComponent<KeyManagementPage> page, string name) =>
         page.FindAll("tbody tr").Single(r => r.QuerySelector(".key-name")?.TextContent.Trim() == name);
 
-    private static void OpenMenu(IRenderedComponent<KeyManagementPage> page, string name) =>
+    /// <summary>Opens a row's menu once the row has loaded (listing is audited, so it completes after the first render).</summary>
+    private static void OpenMenu(IRenderedComponent<KeyManagementPage> page, string name)
+    {
+        page.WaitForAssertion(() => Row(page, name));
         Row(page, name).QuerySelector(".key-menu button")!.Click();
+    }
 }
