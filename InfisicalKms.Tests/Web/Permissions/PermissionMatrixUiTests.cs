@@ -28,12 +28,15 @@ public sealed class PermissionMatrixUiTests : KmsComponentTest, IClassFixture<Co
     private const int KeyList = 4;
     private const int KeyDetails = 5;
     private const string ProjectName = "Matrix UI";
+    private const string AesKey = "matrix-aes";
+    private const string EccKey = "matrix-ecc";
+    private const string HmacKey = "matrix-hmac";
 
     private static readonly ConditionalWeakTable<CoreTestHost, Lazy<Task<UiWorld>>> Worlds = [];
 
     /// <summary>
-    /// Every control of the Key Management pages that acts on the project's keys, with the route whose right it
-    /// needs. Each key's menu must show exactly its rows here, so a new menu item needs a row.
+    /// Every control of the Key Management pages that acts on keys, and the projects page's create and delete, each
+    /// with the route whose right it needs. Each key's menu must show exactly its rows here, so a new menu item needs a row.
     /// </summary>
     private static readonly UiControl[] Controls =
     [
@@ -66,10 +69,6 @@ public sealed class PermissionMatrixUiTests : KmsComponentTest, IClassFixture<Co
         new("Create Project", UiPlace.Projects, 31, "#create-project", ExplainsRestriction: false),
         new("Delete project", UiPlace.ProjectRow, 34, $"[aria-label='Delete {ProjectName}']"),
     ];
-
-    private const string AesKey = "matrix-aes";
-    private const string EccKey = "matrix-ecc";
-    private const string HmacKey = "matrix-hmac";
 
     public PermissionMatrixUiTests(CoreTestHost core)
         : base(core)
