@@ -31,6 +31,7 @@ public abstract class KmsComponentTest : BunitContext, IAsyncLifetime
         Services.AddSingleton(core.Services.GetRequiredService<IDbContextFactory<KmsDbContext>>());
         Services.AddSingleton(core.Services.GetRequiredService<KeyService>());
         Services.AddSingleton(core.Services.GetRequiredService<KeyCryptoService>());
+        Services.AddSingleton(core.Services.GetRequiredService<KeyLifecycleService>());
         Services.AddSingleton(core.Services.GetRequiredService<ProjectService>());
         Services.AddSingleton(core.Services.GetRequiredService<MembershipService>());
         Services.AddSingleton(core.Services.GetRequiredService<InfisicalKms.Core.RootKeys.RootKey>());
