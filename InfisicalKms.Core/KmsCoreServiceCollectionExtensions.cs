@@ -36,6 +36,7 @@ public static class KmsCoreServiceCollectionExtensions
         services.AddSingleton<EnvelopeEncryptor>();
         services.AddSingleton<LoginRateLimiter>();
         services.AddSingleton<AuditWriter>();   // one group-commit loop per process
+        services.AddSingleton<IAuditSink>(sp => sp.GetRequiredService<AuditWriter>());
         services.AddSingleton<AuditLog>();
         services.AddSingleton<AuditLogService>();
         services.AddSingleton<IPasswordHasher<KmsUser>, PasswordHasher<KmsUser>>();

@@ -10,9 +10,9 @@ namespace InfisicalKms.Core.Audit;
 /// <remarks>
 /// Operations that change state put their success record in their own transaction (<see cref="SaveAsync(AuditEntry, KmsDbContext, CancellationToken)"/>),
 /// so the change and its record commit together. Everything else, and every failure, goes through the
-/// batching <see cref="AuditWriter"/>.
+/// batching <see cref="IAuditSink"/> (<see cref="AuditWriter"/>).
 /// </remarks>
-public sealed class AuditLog(AuditWriter writer, TimeProvider clock)
+public sealed class AuditLog(IAuditSink writer, TimeProvider clock)
 {
     public AuditEntry Entry(Actor actor, string eventType) =>
         new(eventType, AuditActor.Of(actor), actor.OrganizationId, actor.Origin);

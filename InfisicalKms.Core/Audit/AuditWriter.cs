@@ -5,12 +5,19 @@ using Microsoft.Extensions.Logging;
 
 namespace InfisicalKms.Core.Audit;
 
+/// <summary>Where finished audit records go. One implementation in the product (<see cref="AuditWriter"/>); benchmarks swap it to measure its cost.</summary>
+public interface IAuditSink
+{
+    /// <summary>Completes once the records are durable; faults with <see cref="AuditUnavailableException"/> otherwise.</summary>
+    Task WriteAsync(IReadOnlyList<AuditEvent> records);
+}
+
 /// <summary>
 /// Group commit for audit records: requests queue their records and wait; one loop writes whatever has
 /// queued in a single transaction and then releases every waiter. Each caller is answered only after its
 /// record is durable, at the cost of one commit per batch instead of one per request.
 /// </summary>
-public sealed class AuditWriter : IAsyncDisposable
+public sealed class AuditWriter : IAuditSink, IAsyncDisposable
 {
     private const int MaxRecordsPerBatch = 512;
 
