@@ -39,6 +39,9 @@ public static class KmsCoreServiceCollectionExtensions
         services.AddSingleton<IAuditSink>(sp => sp.GetRequiredService<AuditWriter>());
         services.AddSingleton<AuditLog>();
         services.AddSingleton<AuditLogService>();
+        services.AddSingleton(_ => AuditRetentionSettings.Parse(configuration[AuditRetentionSettings.Key]));
+        services.AddSingleton<AuditRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuditRetention>());
         services.AddSingleton<IPasswordHasher<KmsUser>, PasswordHasher<KmsUser>>();
 
         // Stateless over a DbContext factory: singletons are safe and avoid per-request allocation.
@@ -67,6 +70,7 @@ public static class KmsCoreServiceCollectionExtensions
             await db.Database.MigrateAsync(ct);
         }
 
+        services.GetRequiredService<AuditRetentionSettings>();   // an invalid retention setting refuses start-up too
         await services.GetRequiredService<RootKeyInitializer>().InitializeAsync(ct);
     }
 }
