@@ -58,6 +58,7 @@ public static class KmsCoreServiceCollectionExtensions
         services.AddSingleton<ProjectService>();
         services.AddSingleton<MembershipService>();
         services.AddSingleton<BootstrapService>();
+        services.AddSingleton<SignInAudit>();
         return services;
     }
 
