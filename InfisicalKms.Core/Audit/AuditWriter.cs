@@ -17,7 +17,7 @@ public interface IAuditSink
 /// queued in a single transaction and then releases every waiter. Each caller is answered only after its
 /// record is durable, at the cost of one commit per batch instead of one per request.
 /// </summary>
-public sealed class AuditWriter : IAuditSink, IAsyncDisposable
+public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
 {
     private const int MaxRecordsPerBatch = 512;
 
@@ -52,11 +52,15 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable
         return pending.Done.Task;
     }
 
+    /// <summary>Stops taking records and waits until everything queued is written.</summary>
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
         await _loop;
     }
+
+    /// <summary>Synchronous disposal (a host disposed without <c>DisposeAsync</c>) also drains the queue.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     private async Task WriteLoopAsync()
     {
