@@ -14,13 +14,17 @@ namespace InfisicalKms.Web.Components.Shared;
 /// the UI gets exactly the permission checks of the API.
 /// </summary>
 /// <remarks>
-/// The audit origin (IP, User-Agent) is the request that opened the circuit, read once when available;
+/// The audit origin (IP, User-Agent) is the request that opened the page, handed over by <c>Routes</c>;
 /// records of in-page actions carry it.
 /// </remarks>
 public sealed class UserSession(
     AuthenticationStateProvider authentication, IDbContextFactory<KmsDbContext> dbFactory, IHttpContextAccessor? httpContextAccessor = null)
 {
     private Actor? _actor;
+    private RequestOrigin? _origin;
+
+    /// <summary>Where the page was opened from; set once per circuit before any action.</summary>
+    public void UseOrigin(RequestOrigin origin) => _origin = origin;
 
     /// <exception cref="InvalidOperationException">No signed-in user (pages are behind [Authorize]).</exception>
     public async Task<Actor> ActorAsync(CancellationToken ct = default)
@@ -39,7 +43,7 @@ public sealed class UserSession(
         await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
         KmsUser user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct)
             ?? throw new InvalidOperationException("The signed-in user no longer exists.");
-        RequestOrigin origin = httpContextAccessor?.HttpContext is { } http ? HttpOrigin.Of(http) : RequestOrigin.None;
+        RequestOrigin origin = _origin ?? (httpContextAccessor?.HttpContext is { } http ? HttpOrigin.Of(http) : RequestOrigin.None);
         _actor = new Actor(ActorType.User, user.Id, user.Email ?? user.UserName ?? "", user.OrganizationId, user.OrgRole) { Origin = origin };
         return _actor;
     }
