@@ -1,7 +1,9 @@
 using InfisicalKms.Core.Access;
 using InfisicalKms.Core.Errors;
+using InfisicalKms.Core.Identities;
 using InfisicalKms.Core.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace InfisicalKms.Core.Projects;
 
@@ -39,16 +41,40 @@ public sealed class MembershipService(IDbContextFactory<KmsDbContext> dbFactory,
             .Select(r => new MembershipInfo(r.m.Id, r.m.ProjectId, r.m.IdentityId, r.Name, r.m.Role, r.m.CreatedAt)).ToList();
     }
 
-    public async Task<MembershipInfo> RemoveIdentityAsync(Actor actor, string projectId, Guid identityId, CancellationToken ct)
+    /// <summary>The organization's identities that are not yet members of the project: whom a caller allowed to add identities may pick.</summary>
+    public async Task<IReadOnlyList<MachineIdentity>> ListAddableIdentitiesAsync(Actor actor, string projectId, CancellationToken ct)
     {
         await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-        (Project project, _) = await ProjectAccess.RequireProjectAsync(db, actor, projectId, ct, Permission.DeleteIdentityMembership);
-        IdentityMembership membership = await db.IdentityMemberships.FirstOrDefaultAsync(m => m.ProjectId == project.Id && m.IdentityId == identityId, ct)
-            ?? throw new KmsNotFoundException($"Identity with ID \"{identityId}\" is not a member of project with ID \"{projectId}\"");
-        string name = await db.Identities.Where(i => i.Id == identityId).Select(i => i.Name).FirstAsync(ct);
-        db.IdentityMemberships.Remove(membership);
+        (Project project, _) = await ProjectAccess.RequireProjectAsync(db, actor, projectId, ct, Permission.CreateIdentityMembership);
+        List<MachineIdentity> identities = await db.Identities.AsNoTracking()
+            .Where(i => i.OrganizationId == project.OrganizationId && !db.IdentityMemberships.Any(m => m.ProjectId == project.Id && m.IdentityId == i.Id))
+            .ToListAsync(ct);
+        return identities.OrderBy(i => i.Name, StringComparer.Ordinal).ThenBy(i => i.Id).ToList();
+    }
+
+    /// <summary>Removes an identity from a project as the API does (spec §8.10.3): no last-admin guard.</summary>
+    public Task<MembershipInfo> RemoveIdentityAsync(Actor actor, string projectId, Guid identityId, CancellationToken ct) =>
+        RemoveIdentityAsync(actor, projectId, identityId, keepAnAdmin: false, ct);
+
+    /// <summary>Removes an identity from a project unless it holds the project's last admin membership (the web interface).</summary>
+    public Task<MembershipInfo> RemoveIdentityUnlessLastAdminAsync(Actor actor, string projectId, Guid identityId, CancellationToken ct) =>
+        RemoveIdentityAsync(actor, projectId, identityId, keepAnAdmin: true, ct);
+
+    /// <summary>Gives an identity another role in a project; needs delete and create on identity, as removing and re-adding would.</summary>
+    /// <remarks>Demoting the project's last admin membership is refused (<see cref="LastAdminGuard"/>).</remarks>
+    public async Task<MembershipInfo> ChangeIdentityRoleAsync(Actor actor, string projectId, Guid identityId, ProjectRole role, CancellationToken ct)
+    {
+        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+        await using IDbContextTransaction transaction = await db.Database.BeginTransactionAsync(ct);   // the admin count and the update are one step
+        (Project project, _) = await ProjectAccess.RequireProjectAsync(
+            db, actor, projectId, ct, Permission.DeleteIdentityMembership, Permission.CreateIdentityMembership);
+        IdentityMembership membership = await FindIdentityMembershipAsync(db, project, projectId, identityId, ct);
+        await LastAdminGuard.CheckAsync(db, project, membership.Role, role, ct);
+        membership.Role = role;
         await db.SaveChangesAsync(ct);
-        return new MembershipInfo(membership.Id, project.Id, identityId, name, membership.Role, membership.CreatedAt);
+        await transaction.CommitAsync(ct);
+        string name = await db.Identities.Where(i => i.Id == identityId).Select(i => i.Name).FirstAsync(ct);
+        return new MembershipInfo(membership.Id, project.Id, identityId, name, role, membership.CreatedAt);
     }
 
     public async Task<MembershipInfo> AddUserAsync(Actor actor, string projectId, string email, ProjectRole role, CancellationToken ct)
@@ -84,17 +110,73 @@ public sealed class MembershipService(IDbContextFactory<KmsDbContext> dbFactory,
             .Select(r => new MembershipInfo(r.m.Id, r.m.ProjectId, r.m.UserId, r.Email ?? "", r.m.Role, r.m.CreatedAt)).ToList();
     }
 
-    public async Task<MembershipInfo> RemoveUserAsync(Actor actor, string projectId, Guid userId, CancellationToken ct)
+    /// <summary>Removes a user from a project as the API does (spec §8.11.3): no last-admin guard.</summary>
+    public Task<MembershipInfo> RemoveUserAsync(Actor actor, string projectId, Guid userId, CancellationToken ct) =>
+        RemoveUserAsync(actor, projectId, userId, keepAnAdmin: false, ct);
+
+    /// <summary>Removes a user from a project unless it holds the project's last admin membership (the web interface).</summary>
+    public Task<MembershipInfo> RemoveUserUnlessLastAdminAsync(Actor actor, string projectId, Guid userId, CancellationToken ct) =>
+        RemoveUserAsync(actor, projectId, userId, keepAnAdmin: true, ct);
+
+    /// <summary>Gives a user another role in a project; needs delete and create on member, as removing and re-adding would.</summary>
+    /// <remarks>Demoting the project's last admin membership is refused (<see cref="LastAdminGuard"/>).</remarks>
+    public async Task<MembershipInfo> ChangeUserRoleAsync(Actor actor, string projectId, Guid userId, ProjectRole role, CancellationToken ct)
     {
         await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+        await using IDbContextTransaction transaction = await db.Database.BeginTransactionAsync(ct);   // the admin count and the update are one step
+        (Project project, _) = await ProjectAccess.RequireProjectAsync(db, actor, projectId, ct, Permission.DeleteMember, Permission.CreateMember);
+        UserMembership membership = await FindUserMembershipAsync(db, project, projectId, userId, ct);
+        await LastAdminGuard.CheckAsync(db, project, membership.Role, role, ct);
+        membership.Role = role;
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        string email = await db.Users.Where(u => u.Id == userId).Select(u => u.Email).FirstAsync(ct) ?? "";
+        return new MembershipInfo(membership.Id, project.Id, userId, email, role, membership.CreatedAt);
+    }
+
+    private async Task<MembershipInfo> RemoveIdentityAsync(Actor actor, string projectId, Guid identityId, bool keepAnAdmin, CancellationToken ct)
+    {
+        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+        await using IDbContextTransaction transaction = await db.Database.BeginTransactionAsync(ct);
+        (Project project, _) = await ProjectAccess.RequireProjectAsync(db, actor, projectId, ct, Permission.DeleteIdentityMembership);
+        IdentityMembership membership = await FindIdentityMembershipAsync(db, project, projectId, identityId, ct);
+        if (keepAnAdmin)
+        {
+            await LastAdminGuard.CheckAsync(db, project, membership.Role, newRole: null, ct);
+        }
+
+        string name = await db.Identities.Where(i => i.Id == identityId).Select(i => i.Name).FirstAsync(ct);
+        db.IdentityMemberships.Remove(membership);
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        return new MembershipInfo(membership.Id, project.Id, identityId, name, membership.Role, membership.CreatedAt);
+    }
+
+    private async Task<MembershipInfo> RemoveUserAsync(Actor actor, string projectId, Guid userId, bool keepAnAdmin, CancellationToken ct)
+    {
+        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+        await using IDbContextTransaction transaction = await db.Database.BeginTransactionAsync(ct);
         (Project project, _) = await ProjectAccess.RequireProjectAsync(db, actor, projectId, ct, Permission.DeleteMember);
-        UserMembership membership = await db.UserMemberships.FirstOrDefaultAsync(m => m.ProjectId == project.Id && m.UserId == userId, ct)
-            ?? throw new KmsNotFoundException($"User with ID \"{userId}\" is not a member of project with ID \"{projectId}\"");
+        UserMembership membership = await FindUserMembershipAsync(db, project, projectId, userId, ct);
+        if (keepAnAdmin)
+        {
+            await LastAdminGuard.CheckAsync(db, project, membership.Role, newRole: null, ct);
+        }
+
         string email = await db.Users.Where(u => u.Id == userId).Select(u => u.Email).FirstAsync(ct) ?? "";
         db.UserMemberships.Remove(membership);
         await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
         return new MembershipInfo(membership.Id, project.Id, userId, email, membership.Role, membership.CreatedAt);
     }
+
+    private static async Task<IdentityMembership> FindIdentityMembershipAsync(KmsDbContext db, Project project, string projectId, Guid identityId, CancellationToken ct) =>
+        await db.IdentityMemberships.FirstOrDefaultAsync(m => m.ProjectId == project.Id && m.IdentityId == identityId, ct)
+        ?? throw new KmsNotFoundException($"Identity with ID \"{identityId}\" is not a member of project with ID \"{projectId}\"");
+
+    private static async Task<UserMembership> FindUserMembershipAsync(KmsDbContext db, Project project, string projectId, Guid userId, CancellationToken ct) =>
+        await db.UserMemberships.FirstOrDefaultAsync(m => m.ProjectId == project.Id && m.UserId == userId, ct)
+        ?? throw new KmsNotFoundException($"User with ID \"{userId}\" is not a member of project with ID \"{projectId}\"");
 
     private static async Task SaveOrThrowAsync(KmsDbContext db, KmsException onConflict, CancellationToken ct)
     {
