@@ -50,6 +50,7 @@ public static class KmsCoreServiceCollectionExtensions
         services.AddSingleton<ProjectService>();
         services.AddSingleton<MembershipService>();
         services.AddSingleton<BootstrapService>();
+        services.AddSingleton<OrganizationMemberService>();
         return services;
     }
 
