@@ -50,7 +50,7 @@ public static class AccountServiceCollectionExtensions
             options.XmlRepository = new FileSystemXmlRepository(
                 new DirectoryInfo(Path.Combine(storage.DataDirectory, "dataprotection-keys")), logging));
 
-        // Scoped: one per circuit, it caches the signed-in user's actor and organization.
+        // Scoped: one per circuit, over that circuit's authentication state.
         builder.Services.AddScoped<UserSession>();
         return builder;
     }

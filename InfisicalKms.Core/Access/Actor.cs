@@ -7,6 +7,10 @@ namespace InfisicalKms.Core.Access;
 public sealed record Actor(ActorType Type, Guid Id, string Name, Guid OrganizationId, OrgRole OrgRole)
 {
     public bool IsOrgAdmin => OrgRole == OrgRole.Admin;
+
+    /// <summary>A signed-in person as of <paramref name="user"/>'s current row (role included).</summary>
+    public static Actor ForUser(KmsUser user) =>
+        new(ActorType.User, user.Id, user.Email ?? user.UserName ?? "", user.OrganizationId, user.OrgRole);
 }
 
 public enum ActorType

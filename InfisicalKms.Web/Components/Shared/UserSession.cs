@@ -11,18 +11,15 @@ namespace InfisicalKms.Web.Components.Shared;
 /// The signed-in person as a Core <see cref="Actor"/>: pages call Core services in-process under it, so
 /// the UI gets exactly the permission checks of the API.
 /// </summary>
+/// <remarks>
+/// Read afresh on every call, never cached for the circuit: a user removed from the organization, or whose
+/// organization role changed, acts no more with the old rights from a page that is still open.
+/// </remarks>
 public sealed class UserSession(AuthenticationStateProvider authentication, IDbContextFactory<KmsDbContext> dbFactory)
 {
-    private Actor? _actor;
-
-    /// <exception cref="InvalidOperationException">No signed-in user (pages are behind [Authorize]).</exception>
+    /// <exception cref="InvalidOperationException">No signed-in user (pages are behind [Authorize]), or the user no longer exists.</exception>
     public async Task<Actor> ActorAsync(CancellationToken ct = default)
     {
-        if (_actor is not null)
-        {
-            return _actor;
-        }
-
         ClaimsPrincipal principal = (await authentication.GetAuthenticationStateAsync()).User;
         if (!Guid.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out Guid userId))
         {
@@ -32,7 +29,6 @@ public sealed class UserSession(AuthenticationStateProvider authentication, IDbC
         await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
         KmsUser user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct)
             ?? throw new InvalidOperationException("The signed-in user no longer exists.");
-        _actor = new Actor(ActorType.User, user.Id, user.Email ?? user.UserName ?? "", user.OrganizationId, user.OrgRole);
-        return _actor;
+        return Actor.ForUser(user);
     }
 }
