@@ -36,6 +36,7 @@ public abstract class KmsComponentTest : BunitContext, IAsyncLifetime
         Services.AddSingleton(core.Services.GetRequiredService<MembershipService>());
         Services.AddSingleton(core.Services.GetRequiredService<IdentityService>());
         Services.AddSingleton(core.Services.GetRequiredService<OrganizationMemberService>());
+        Services.AddSingleton(core.Services.GetRequiredService<TimeProvider>());
         Services.AddSingleton(core.Services.GetRequiredService<InfisicalKms.Core.RootKeys.RootKey>());
         Services.AddScoped<UserSession>();
         _auth = AddAuthorization();
