@@ -137,7 +137,7 @@ public sealed class MembershipService(IDbContextFactory<KmsDbContext> dbFactory,
     private async Task<MembershipInfo> RemoveIdentityAsync(Actor actor, string projectId, Guid identityId, bool keepAnAdmin, CancellationToken ct)
     {
         await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-        await using IDbContextTransaction transaction = await db.Database.BeginTransactionAsync(ct);
+        await using IDbContextTransaction transaction = await db.Database.BeginTransactionAsync(ct);   // a guard's admin count and the delete are one step
         (Project project, _) = await ProjectAccess.RequireProjectAsync(db, actor, projectId, ct, Permission.DeleteIdentityMembership);
         IdentityMembership membership = await FindIdentityMembershipAsync(db, project, projectId, identityId, ct);
         if (keepAnAdmin)
@@ -155,7 +155,7 @@ public sealed class MembershipService(IDbContextFactory<KmsDbContext> dbFactory,
     private async Task<MembershipInfo> RemoveUserAsync(Actor actor, string projectId, Guid userId, bool keepAnAdmin, CancellationToken ct)
     {
         await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-        await using IDbContextTransaction transaction = await db.Database.BeginTransactionAsync(ct);
+        await using IDbContextTransaction transaction = await db.Database.BeginTransactionAsync(ct);   // a guard's admin count and the delete are one step
         (Project project, _) = await ProjectAccess.RequireProjectAsync(db, actor, projectId, ct, Permission.DeleteMember);
         UserMembership membership = await FindUserMembershipAsync(db, project, projectId, userId, ct);
         if (keepAnAdmin)

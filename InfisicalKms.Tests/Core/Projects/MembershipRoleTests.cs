@@ -82,6 +82,27 @@ public sealed class MembershipRoleTests(CoreTestHost core) : IClassFixture<CoreT
     }
 
     [Fact]
+    public async Task ChangeUserRole_TwoAdminsDemotedAtOnce_ExactlyOneIsRefusedAsync()
+    {
+        // Five projects with two admins each; in every one, both admins are demoted at the same time on two threads.
+        for (int round = 0; round < 5; round++)
+        {
+            Project project = await core.CreateProjectAsync($"Race {round}");
+            KmsUser first = await core.CreateMemberAsync(project, ProjectRole.Admin);
+            KmsUser second = await core.CreateMemberAsync(project, ProjectRole.Admin);
+            using var start = new Barrier(2);
+
+            Exception?[] outcomes = await Task.WhenAll(
+                Task.Run(() => OutcomeAsync(start, () => _memberships.ChangeUserRoleAsync(core.AdminActor, Id(project), first.Id, ProjectRole.Viewer, _ct))),
+                Task.Run(() => OutcomeAsync(start, () => _memberships.ChangeUserRoleAsync(core.AdminActor, Id(project), second.Id, ProjectRole.Viewer, _ct))));
+
+            Assert.Single(outcomes, o => o is null);
+            Assert.Single(outcomes, o => o is KmsBadRequestException);
+            Assert.Single((await UserRolesAsync(project)).Values, r => r == ProjectRole.Admin);
+        }
+    }
+
+    [Fact]
     public async Task RemoveUserUnlessLastAdmin_LastAdmin_RefusedButOtherMembersGoAsync()
     {
         Project project = await core.CreateProjectAsync("Guarded Removal");
@@ -168,6 +189,20 @@ public sealed class MembershipRoleTests(CoreTestHost core) : IClassFixture<CoreT
     }
 
     private static string Id(Project project) => project.Id.ToString();
+
+    private static async Task<Exception?> OutcomeAsync(Barrier start, Func<Task> action)
+    {
+        start.SignalAndWait();
+        try
+        {
+            await action();
+            return null;
+        }
+        catch (Exception e)
+        {
+            return e;
+        }
+    }
 
     private Task<IdentityInfo> CreateIdentityAsync(string name) =>
         _identities.CreateAsync(core.AdminActor, new CreateIdentityRequest(name, core.Organization.Id.ToString(), OrgRole.Member), _ct);
