@@ -11,10 +11,11 @@ using Microsoft.Extensions.DependencyInjection;
 namespace InfisicalKms.Tests.Web.Account;
 
 /// <summary>
-/// An invited user signs in with the one-time password over real HTTP (static SSR forms, antiforgery, cookies):
-/// every page sends them to the change-password page until they have chosen their own password.
+/// Signed-in users over real HTTP (static SSR forms, antiforgery, cookies): an invited user is sent from every
+/// page to the change-password page until they have replaced the one-time password, and a removed user is
+/// signed out at the next page.
 /// </summary>
-public sealed partial class MustChangePasswordFlowTests : IDisposable
+public sealed partial class AccountGateTests : IDisposable
 {
     private const string ChangePasswordPath = "/Account/Manage/ChangePassword";
     private const string NewPassword = "my own password 2026";
@@ -68,14 +69,36 @@ public sealed partial class MustChangePasswordFlowTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/settings")).StatusCode);
     }
 
+    [Fact]
+    public async Task RemovedUser_NextPageSignsThemOut()
+    {
+        // Arrange: the invited user has set their own password and works in the app
+        InvitedUser invited = await InviteAsync("leaver@example.com");
+        HttpClient browser = _server.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        await PostFormAsync(browser, "/Account/Login", ("Input.Email", "leaver@example.com"), ("Input.Password", invited.OneTimePassword));
+        await PostFormAsync(browser, ChangePasswordPath,
+            ("Input.OldPassword", invited.OneTimePassword), ("Input.NewPassword", NewPassword), ("Input.ConfirmPassword", NewPassword));
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/projects")).StatusCode);
+
+        // Act
+        await _server.Services.GetRequiredService<OrganizationMemberService>().RemoveAsync(await AdminActorAsync(), invited.User.Id, CancellationToken.None);
+
+        // Assert: sent to sign-in, and the cookie is gone (sign-in does not bounce back into the app)
+        Assert.Equal("/Account/Login", RedirectPath(await browser.GetAsync("/projects")));
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/Account/Login")).StatusCode);
+        Assert.Equal("/Account/Login", RedirectPath(await browser.GetAsync("/settings")));
+    }
+
     public void Dispose() => _server.Dispose();
 
-    private async Task<InvitedUser> InviteAsync(string email)
+    private async Task<InvitedUser> InviteAsync(string email) =>
+        await _server.Services.GetRequiredService<OrganizationMemberService>().InviteAsync(await AdminActorAsync(), email, OrgRole.Member, CancellationToken.None);
+
+    private async Task<Actor> AdminActorAsync()
     {
         await _server.AdminAsync();   // bootstraps admin@example.com
         await using KmsDbContext db = await _server.Services.GetRequiredService<IDbContextFactory<KmsDbContext>>().CreateDbContextAsync();
-        KmsUser admin = await db.Users.AsNoTracking().SingleAsync(u => u.Email == CoreTestHost.AdminEmail);
-        return await _server.Services.GetRequiredService<OrganizationMemberService>().InviteAsync(Actor.ForUser(admin), email, OrgRole.Member, CancellationToken.None);
+        return Actor.ForUser(await db.Users.AsNoTracking().SingleAsync(u => u.Email == CoreTestHost.AdminEmail));
     }
 
     private async Task<bool?> MustChangePasswordAsync(Guid userId) =>
