@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace InfisicalKms.Core.Storage.Migrations
 {
     [DbContext(typeof(KmsDbContext))]
-    [Migration("20261128125237_UserMustChangePassword")]
+    [Migration("20261128140849_UserMustChangePassword")]
     partial class UserMustChangePassword
     {
         /// <inheritdoc />
