@@ -59,6 +59,7 @@ public static class KmsCoreServiceCollectionExtensions
         services.AddSingleton<MembershipService>();
         services.AddSingleton<BootstrapService>();
         services.AddSingleton<SignInAudit>();
+        services.AddSingleton<OrganizationMemberService>();
         return services;
     }
 

@@ -50,8 +50,8 @@ public static class AccountServiceCollectionExtensions
             options.XmlRepository = new FileSystemXmlRepository(
                 new DirectoryInfo(Path.Combine(storage.DataDirectory, "dataprotection-keys")), logging));
 
-        // Scoped: one per circuit, it caches the signed-in user's actor and organization.
-        builder.Services.AddHttpContextAccessor();   // the circuit's origin for audit records
+        // Scoped: one per circuit, over that circuit's authentication state.
+        builder.Services.AddHttpContextAccessor();   // a fallback audit origin when a page did not hand one over
         builder.Services.AddScoped<UserSession>();
         return builder;
     }

@@ -48,6 +48,7 @@ public static class WebServiceCollectionExtensions
         app.UseMiddleware<ApiConventionsMiddleware>();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseMiddleware<AccountGateMiddleware>();
         app.UseAntiforgery();
 
         app.MapStaticAssets();

@@ -11,6 +11,10 @@ public sealed record Actor(ActorType Type, Guid Id, string Name, Guid Organizati
 
     /// <summary>Where the call came from, for audit records; <see cref="RequestOrigin.None"/> when unknown.</summary>
     public RequestOrigin Origin { get; init; } = RequestOrigin.None;
+
+    /// <summary>A signed-in person as of <paramref name="user"/>'s current row (role included).</summary>
+    public static Actor ForUser(KmsUser user) =>
+        new(ActorType.User, user.Id, user.Email ?? user.UserName ?? "", user.OrganizationId, user.OrgRole);
 }
 
 public enum ActorType

@@ -1,3 +1,4 @@
+using InfisicalKms.Core.Access;
 using InfisicalKms.Core.Auth;
 using InfisicalKms.Core.Organizations;
 
@@ -9,6 +10,9 @@ public sealed record IdentityInfo(MachineIdentity Identity, bool HasUniversalAut
     public IReadOnlyList<string> AuthMethods =>
         [.. HasUniversalAuth ? new[] { "universal-auth" } : [], .. Identity.HasTokenAuth ? new[] { "token" } : []];
 }
+
+/// <summary>A project an identity is a member of, with its role there.</summary>
+public sealed record IdentityProject(Guid ProjectId, string ProjectName, ProjectRole Role, DateTime AddedAt);
 
 public sealed record CreateIdentityRequest(string Name, string OrganizationId, OrgRole Role);
 

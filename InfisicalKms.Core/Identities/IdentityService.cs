@@ -48,6 +48,25 @@ public sealed class IdentityService(IDbContextFactory<KmsDbContext> dbFactory, A
             .Select(r => new IdentityInfo(r.Identity, r.HasUa)).ToList();
     }
 
+    /// <summary>One identity of the caller's organization (the web interface's details view); read on identity.</summary>
+    public async Task<IdentityInfo> GetAsync(Actor actor, string identityId, CancellationToken ct)
+    {
+        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+        MachineIdentity identity = await FindAsync(db, actor, identityId, "read", audit: null, ct);
+        return new IdentityInfo(identity, await db.UniversalAuths.AnyAsync(u => u.IdentityId == identity.Id, ct));
+    }
+
+    /// <summary>The projects an identity is a member of, with its role in each, by project name; read on identity.</summary>
+    public async Task<IReadOnlyList<IdentityProject>> ListProjectsAsync(Actor actor, string identityId, CancellationToken ct)
+    {
+        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+        MachineIdentity identity = await FindAsync(db, actor, identityId, "read", audit: null, ct);
+        List<IdentityProject> projects = await db.IdentityMemberships.AsNoTracking().Where(m => m.IdentityId == identity.Id)
+            .Join(db.Projects, m => m.ProjectId, p => p.Id, (m, p) => new IdentityProject(p.Id, p.Name, m.Role, m.CreatedAt))
+            .ToListAsync(ct);
+        return projects.OrderBy(p => p.ProjectName, StringComparer.Ordinal).ThenBy(p => p.ProjectId).ToList();
+    }
+
     /// <summary>Deletes the identity with its auth, secrets, memberships and tokens (cascade), revoking every token.</summary>
     public Task<IdentityInfo> DeleteAsync(Actor actor, string identityId, CancellationToken ct)
     {

@@ -11,6 +11,12 @@ public sealed class KmsUser : IdentityUser<Guid>
 
     public DateTime CreatedAt { get; set; }
 
+    /// <summary>
+    /// Set for an invited user, whose one-time password an admin has seen: the web interface lets the
+    /// user do nothing but change it until they have.
+    /// </summary>
+    public bool MustChangePassword { get; set; }
+
     /// <summary>A confirmed account for <paramref name="email"/> (normalised for Identity's lookups), without a password yet.</summary>
     public static KmsUser Create(string email, Guid organizationId, OrgRole role, DateTime now) => new()
     {

@@ -88,5 +88,13 @@ public static class BunitMudExtensions
     public static void AssertOpenMenu(this IRenderedComponent<MudPopoverProvider> popovers, IEnumerable<(string Label, bool Enabled, string? Tooltip)> expected) =>
         popovers.WaitForAssertion(() => Assert.Equal(expected, popovers.OpenMenuItems()));
 
+    /// <summary>The messages of the snackbars on screen, oldest first.</summary>
+    public static IReadOnlyList<string> Messages(this IRenderedComponent<MudSnackbarProvider> snackbars) =>
+        snackbars.FindAll(".mud-snackbar-content-message").Select(m => m.TextContent.Trim()).ToList();
+
+    /// <summary>Waits until a snackbar shows exactly <paramref name="message"/>.</summary>
+    public static void AssertSnackbar(this IRenderedComponent<MudSnackbarProvider> snackbars, string message) =>
+        snackbars.WaitForAssertion(() => Assert.Contains(message, snackbars.Messages()));
+
     public static bool IsChecked(this IElement input) => input.GetAttribute("aria-checked") == "true";
 }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Bunit;
 using Bunit.TestDoubles;
+using InfisicalKms.Core.Identities;
 using InfisicalKms.Core.Keys;
 using InfisicalKms.Core.Organizations;
 using InfisicalKms.Core.Projects;
@@ -34,6 +35,9 @@ public abstract class KmsComponentTest : BunitContext, IAsyncLifetime
         Services.AddSingleton(core.Services.GetRequiredService<KeyLifecycleService>());
         Services.AddSingleton(core.Services.GetRequiredService<ProjectService>());
         Services.AddSingleton(core.Services.GetRequiredService<MembershipService>());
+        Services.AddSingleton(core.Services.GetRequiredService<IdentityService>());
+        Services.AddSingleton(core.Services.GetRequiredService<OrganizationMemberService>());
+        Services.AddSingleton(core.Services.GetRequiredService<TimeProvider>());
         Services.AddSingleton(core.Services.GetRequiredService<InfisicalKms.Core.RootKeys.RootKey>());
         Services.AddScoped<UserSession>();
         _auth = AddAuthorization();

@@ -14,26 +14,22 @@ namespace InfisicalKms.Web.Components.Shared;
 /// the UI gets exactly the permission checks of the API.
 /// </summary>
 /// <remarks>
-/// The audit origin (IP, User-Agent) is the request that opened the page, handed over by <c>Routes</c>;
-/// records of in-page actions carry it.
+/// Read afresh on every call, never cached for the circuit: a user removed from the organization, or whose
+/// organization role changed, acts no more with the old rights from a page that is still open. The audit
+/// origin (IP, User-Agent) is the request that opened the page, handed over by <c>Routes</c>; records of
+/// in-page actions carry it.
 /// </remarks>
 public sealed class UserSession(
     AuthenticationStateProvider authentication, IDbContextFactory<KmsDbContext> dbFactory, IHttpContextAccessor? httpContextAccessor = null)
 {
-    private Actor? _actor;
     private RequestOrigin? _origin;
 
     /// <summary>Where the page was opened from; set once per circuit before any action.</summary>
     public void UseOrigin(RequestOrigin origin) => _origin = origin;
 
-    /// <exception cref="InvalidOperationException">No signed-in user (pages are behind [Authorize]).</exception>
+    /// <exception cref="InvalidOperationException">No signed-in user (pages are behind [Authorize]), or the user no longer exists.</exception>
     public async Task<Actor> ActorAsync(CancellationToken ct = default)
     {
-        if (_actor is not null)
-        {
-            return _actor;
-        }
-
         ClaimsPrincipal principal = (await authentication.GetAuthenticationStateAsync()).User;
         if (!Guid.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out Guid userId))
         {
@@ -44,7 +40,6 @@ public sealed class UserSession(
         KmsUser user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct)
             ?? throw new InvalidOperationException("The signed-in user no longer exists.");
         RequestOrigin origin = _origin ?? (httpContextAccessor?.HttpContext is { } http ? HttpOrigin.Of(http) : RequestOrigin.None);
-        _actor = new Actor(ActorType.User, user.Id, user.Email ?? user.UserName ?? "", user.OrganizationId, user.OrgRole) { Origin = origin };
-        return _actor;
+        return Actor.ForUser(user) with { Origin = origin };
     }
 }
