@@ -1,6 +1,8 @@
 using System.Security.Claims;
 using Bunit;
 using Bunit.TestDoubles;
+using InfisicalKms.Core.Audit;
+using InfisicalKms.Core.Identities;
 using InfisicalKms.Core.Keys;
 using InfisicalKms.Core.Organizations;
 using InfisicalKms.Core.Projects;
@@ -35,6 +37,8 @@ public abstract class KmsComponentTest : BunitContext, IAsyncLifetime
         Services.AddSingleton(core.Services.GetRequiredService<ProjectService>());
         Services.AddSingleton(core.Services.GetRequiredService<MembershipService>());
         Services.AddSingleton(core.Services.GetRequiredService<InfisicalKms.Core.RootKeys.RootKey>());
+        Services.AddSingleton(core.Services.GetRequiredService<AuditLogService>());
+        Services.AddSingleton(core.Services.GetRequiredService<IdentityService>());
         Services.AddScoped<UserSession>();
         _auth = AddAuthorization();
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));   // P8; after the services: it builds the renderer
