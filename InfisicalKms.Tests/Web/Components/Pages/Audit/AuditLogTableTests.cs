@@ -1,5 +1,4 @@
 using System.Globalization;
-using AngleSharp.Dom;
 using Bunit;
 using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.Errors;
@@ -79,8 +78,7 @@ public sealed class AuditLogTableTests(CoreTestHost core) : AuditLogTest(core), 
         Rows(page)[1].Click();
 
         // Assert
-        IElement drawer = page.Find("#record-drawer");
-        Assert.Contains("mud-drawer--open", drawer.ClassList);
+        page.WaitForAssertion(() => Assert.Contains("mud-drawer--open", page.Find("#record-drawer").ClassList));
         Assert.Equal(
             [
                 ("ID", records[1].Id.ToString()), ("Time", records[1].CreatedAt.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)),
@@ -93,7 +91,7 @@ public sealed class AuditLogTableTests(CoreTestHost core) : AuditLogTest(core), 
         Assert.Equal($"projects/{project.Id}/kms/{key.Id}", page.Find("#record-fields [data-field=keyId] a").GetAttribute("href"));
         Assert.Equal([("algorithm", "aes-256-gcm"), ("keyName", "billing-data")],
             page.FindAll(".record-metadata-entry").Select(r => (r.Children[0].TextContent, r.Children[1].TextContent)));
-        Assert.Contains("audit-row-selected", Rows(page)[1].ClassList);
+        page.WaitForAssertion(() => Assert.Contains("audit-row-selected", Rows(page)[1].ClassList));
 
         // The oldest record starts the chain, and a record without metadata says so.
         Rows(page)[2].Click();
