@@ -38,7 +38,7 @@ public sealed class RootKeyMigrationTests
         // 3. To the HSM, twice: the second run is a no-op.
         ProcessResult toHsm = await RunAsync(installation, both, "migrate", "--to", "hsm");
         Assert.Contains("Re-wrapped the root key: SOFTWARE (ROOT_ENCRYPTION_KEY) -> HSM (HSM key \"kms-root\" on token \"kms\", CKM_AES_GCM).", toHsm.StandardOutput);
-        Assert.Contains("Audit root-key-rewrap: migrate --to hsm", toHsm.StandardOutput);
+        Assert.Equal(["migrate --to hsm"], RewrapRecords(installation));   // one organization audit record, not one per run
         Assert.Contains("already wrapped by the HSM key \"kms-root\" on token \"kms\"", (await RunAsync(installation, both, "migrate", "--to", "hsm")).StandardOutput);
 
         // The environment key is still set: the stored strategy decides, with a warning.
@@ -61,6 +61,7 @@ public sealed class RootKeyMigrationTests
         Assert.Contains("Re-wrapped the root key: SOFTWARE (ROOT_ENCRYPTION_KEY) -> SOFTWARE (NEW_ROOT_ENCRYPTION_KEY, AES-256-GCM).", rotated.StandardOutput);
         Assert.Contains("Start the server with ROOT_ENCRYPTION_KEY set to the value of NEW_ROOT_ENCRYPTION_KEY.", rotated.StandardOutput);
         Assert.Contains("already wrapped by NEW_ROOT_ENCRYPTION_KEY; nothing to do.", (await RunAsync(installation, rotation, "rotate-env-key")).StandardOutput);
+        Assert.Equal(["migrate --to hsm", "migrate --to software", "rotate-env-key"], RewrapRecords(installation));
 
         // 6. The old key no longer opens the instance; the new one does (an HSM configured too: the stored strategy decides).
         ProcessResult old = await installation.StartExpectingRefusalAsync(software);
@@ -76,6 +77,23 @@ public sealed class RootKeyMigrationTests
             Assert.DoesNotContain(newKey, log.Output);
             Assert.DoesNotContain(token.Pin, log.Output);
         }
+    }
+
+    /// <summary>The <c>action</c> of each <c>root-key-rewrap</c> audit record in the installation's database, oldest first.</summary>
+    private static List<string> RewrapRecords(KmsInstallation installation)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={installation.DatabasePath};Pooling=False");
+        connection.Open();
+        using Microsoft.Data.Sqlite.SqliteCommand command = connection.CreateCommand();
+        command.CommandText = "SELECT Metadata FROM AuditEvents WHERE EventType = 'root-key-rewrap' AND Outcome = 'success' ORDER BY Sequence";
+        var actions = new List<string>();
+        using Microsoft.Data.Sqlite.SqliteDataReader reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            actions.Add((string)JsonNode.Parse(reader.GetString(0))!["action"]!);
+        }
+
+        return actions;
     }
 
     private static async Task<ProcessResult> RunAsync(KmsInstallation installation, Dictionary<string, string?> variables, params string[] arguments)
