@@ -56,11 +56,16 @@ public sealed class AuditLogService(IDbContextFactory<KmsDbContext> dbFactory)
     }
 
     /// <summary>
-    /// Walks a chain in order from its checkpoint, recomputing every hash and link; stops at the first
-    /// failure. Also compares the end of the walk with the stored head, which catches removal of the
-    /// newest records (undetectable from the records alone), and the checkpoint with the pruning record
-    /// that announced it.
+    /// Walks a chain in order from its checkpoint up to its stored head, recomputing every hash and link;
+    /// stops at the first failure. Also compares the end of the walk with the head, which catches removal of
+    /// the newest records (undetectable from the records alone), the checkpoint with the pruning record
+    /// that announced it, and looks for records beyond the head.
     /// </summary>
+    /// <remarks>
+    /// The head is read before the records, so a record appended meanwhile lies beyond it: that is not
+    /// tampering (its head moved in the same transaction and is read again to tell), and it is verified next
+    /// time. A record beyond the head as it stands afterwards was written outside the audit log.
+    /// </remarks>
     internal static async Task<AuditChainReport> VerifyChainAsync(KmsDbContext db, Guid chainId, CancellationToken ct)
     {
         AuditChainHead? head = await db.AuditChainHeads.AsNoTracking().FirstOrDefaultAsync(h => h.ChainId == chainId, ct);
@@ -76,7 +81,7 @@ public sealed class AuditLogService(IDbContextFactory<KmsDbContext> dbFactory)
         long verified = 0;
         string? checkpointAnchor = null;
         IAsyncEnumerable<AuditEvent> records = db.AuditEvents.AsNoTracking()
-            .Where(e => e.ChainId == chainId && e.ChainIndex >= head.FirstIndex)
+            .Where(e => e.ChainId == chainId && e.ChainIndex >= head.FirstIndex && e.ChainIndex <= head.LastIndex)
             .OrderBy(e => e.ChainIndex).AsAsyncEnumerable();
         await foreach (AuditEvent record in records.WithCancellation(ct))
         {
@@ -110,7 +115,24 @@ public sealed class AuditLogService(IDbContextFactory<KmsDbContext> dbFactory)
             return new AuditChainReport(false, verified, null, "The retention checkpoint does not match the pruning record that set it.");
         }
 
-        return AuditChainReport.Intact(verified);
+        return await FindForgedTailAsync(db, chainId, head.LastIndex, ct) is { } forged
+            ? new AuditChainReport(false, verified, forged, "It lies beyond the chain's head: it was not written by the audit log.")
+            : AuditChainReport.Intact(verified);
+    }
+
+    /// <summary>The first record beyond the chain's current head, if any: records and head always commit together.</summary>
+    private static async Task<Guid?> FindForgedTailAsync(KmsDbContext db, Guid chainId, long walkedTo, CancellationToken ct)
+    {
+        var beyond = await db.AuditEvents.AsNoTracking().Where(e => e.ChainId == chainId && e.ChainIndex > walkedTo)
+            .OrderBy(e => e.ChainIndex).Select(e => new { e.Id, e.ChainIndex }).ToListAsync(ct);
+        if (beyond.Count == 0)
+        {
+            return null;
+        }
+
+        // Read after the records: every legitimate one among them has its head committed by now.
+        long head = await db.AuditChainHeads.AsNoTracking().Where(h => h.ChainId == chainId).Select(h => (long?)h.LastIndex).FirstOrDefaultAsync(ct) ?? walkedTo;
+        return beyond.FirstOrDefault(e => e.ChainIndex > head)?.Id;
     }
 
     private static async Task<AuditPage> PageAsync(KmsDbContext db, Guid chainId, AuditQuery query, CancellationToken ct)

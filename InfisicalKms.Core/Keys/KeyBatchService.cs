@@ -14,8 +14,8 @@ namespace InfisicalKms.Core.Keys;
 /// </summary>
 public sealed class KeyBatchService(IDbContextFactory<KmsDbContext> dbFactory, EnvelopeEncryptor envelope, AuditLog audit)
 {
-    public Task<IReadOnlyList<BatchOutcome<EncryptResult>>> EncryptAsync(Actor actor, KeyRef keyRef, IReadOnlyList<(byte[] Plaintext, byte[]? Aad)> items, CancellationToken ct) =>
-        AuditedAsync<EncryptResult>(actor, AuditEventTypes.Encrypt, items.Count, async entry =>
+    public Task<IReadOnlyList<BatchOutcome<EncryptResult>>> EncryptAsync(Actor actor, KeyRef keyRef, IReadOnlyList<(byte[] Plaintext, byte[]? Aad)> items, int rejectedCount, CancellationToken ct) =>
+        AuditedAsync<EncryptResult>(actor, AuditEventTypes.Encrypt, items.Count, rejectedCount, async entry =>
         {
             await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
             KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, entry, ct, [Permission.Encrypt], disabledCheck: true, usage: KeyUsage.EncryptDecrypt);
@@ -25,8 +25,8 @@ public sealed class KeyBatchService(IDbContextFactory<KmsDbContext> dbFactory, E
                 new EncryptResult(CiphertextBlob.Seal(AesGcmCipher.Encrypt(material.Span, item.Plaintext, item.Aad), key.Version), key.Version))).ToList();
         });
 
-    public Task<IReadOnlyList<BatchOutcome<DecryptResult>>> DecryptAsync(Actor actor, KeyRef keyRef, IReadOnlyList<(byte[] Ciphertext, byte[]? Aad)> items, CancellationToken ct) =>
-        AuditedAsync<DecryptResult>(actor, AuditEventTypes.Decrypt, items.Count, async entry =>
+    public Task<IReadOnlyList<BatchOutcome<DecryptResult>>> DecryptAsync(Actor actor, KeyRef keyRef, IReadOnlyList<(byte[] Ciphertext, byte[]? Aad)> items, int rejectedCount, CancellationToken ct) =>
+        AuditedAsync<DecryptResult>(actor, AuditEventTypes.Decrypt, items.Count, rejectedCount, async entry =>
         {
             await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
             KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, entry, ct, [Permission.Decrypt], disabledCheck: true, usage: KeyUsage.EncryptDecrypt);
@@ -44,8 +44,8 @@ public sealed class KeyBatchService(IDbContextFactory<KmsDbContext> dbFactory, E
             return results;
         });
 
-    public Task<IReadOnlyList<BatchOutcome<byte[]>>> SignAsync(Actor actor, KeyRef keyRef, IReadOnlyList<SignRequest> items, CancellationToken ct) =>
-        AuditedAsync<byte[]>(actor, AuditEventTypes.Sign, items.Count, async entry =>
+    public Task<IReadOnlyList<BatchOutcome<byte[]>>> SignAsync(Actor actor, KeyRef keyRef, IReadOnlyList<SignRequest> items, int rejectedCount, CancellationToken ct) =>
+        AuditedAsync<byte[]>(actor, AuditEventTypes.Sign, items.Count, rejectedCount, async entry =>
         {
             await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
             KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, entry, ct, [Permission.Sign], disabledCheck: true, usage: KeyUsage.SignVerify);
@@ -58,8 +58,8 @@ public sealed class KeyBatchService(IDbContextFactory<KmsDbContext> dbFactory, E
             })).ToList();
         });
 
-    public Task<IReadOnlyList<BatchOutcome<bool>>> VerifyAsync(Actor actor, KeyRef keyRef, IReadOnlyList<VerifyRequest> items, CancellationToken ct) =>
-        AuditedAsync<bool>(actor, AuditEventTypes.Verify, items.Count, async entry =>
+    public Task<IReadOnlyList<BatchOutcome<bool>>> VerifyAsync(Actor actor, KeyRef keyRef, IReadOnlyList<VerifyRequest> items, int rejectedCount, CancellationToken ct) =>
+        AuditedAsync<bool>(actor, AuditEventTypes.Verify, items.Count, rejectedCount, async entry =>
         {
             await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
             KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, entry, ct, [Permission.Verify], disabledCheck: true, usage: KeyUsage.SignVerify);
@@ -73,14 +73,16 @@ public sealed class KeyBatchService(IDbContextFactory<KmsDbContext> dbFactory, E
         });
 
     /// <summary>One record per batch request: how many items it held and how many failed (spec §10.7.4).</summary>
+    /// <param name="rejectedCount">Items the caller already failed on their own field rules (spec §10.6, 422 per item); they
+    /// never reach this service but are items of the request, so they count in <c>itemCount</c> and <c>failedCount</c>.</param>
     private Task<IReadOnlyList<BatchOutcome<T>>> AuditedAsync<T>(
-        Actor actor, string eventType, int itemCount, Func<AuditEntry, Task<IReadOnlyList<BatchOutcome<T>>>> run)
+        Actor actor, string eventType, int validCount, int rejectedCount, Func<AuditEntry, Task<IReadOnlyList<BatchOutcome<T>>>> run)
     {
-        AuditEntry entry = audit.Entry(actor, eventType).With("itemCount", itemCount);
+        AuditEntry entry = audit.Entry(actor, eventType).With("itemCount", validCount + rejectedCount);
         return audit.RunAsync(entry, async () =>
         {
             IReadOnlyList<BatchOutcome<T>> outcomes = await run(entry);
-            entry.With("failedCount", outcomes.Count(o => o.Error is not null));
+            entry.With("failedCount", rejectedCount + outcomes.Count(o => o.Error is not null));
             return outcomes;
         });
     }

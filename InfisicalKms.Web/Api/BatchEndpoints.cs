@@ -27,13 +27,13 @@ public static class BatchEndpoints
     private static Task<Ok<BatchResponse>> EncryptAsync(HttpContext http, string keyId, KeyBatchService batches) =>
         RunAsync(http, keyId,
             (item, e) => (item.Base64(e, "plaintext", required: true, CryptoEndpoints.MaxData)!, item.Base64(e, "associatedData", required: false, CryptoEndpoints.MaxAssociatedData)),
-            (actor, key, items, ct) => batches.EncryptAsync(actor, key, items, ct),
+            (actor, key, items, rejected, ct) => batches.EncryptAsync(actor, key, items, rejected, ct),
             r => new BatchItemResult(Ciphertext: Convert.ToBase64String(r.Ciphertext)));
 
     private static Task<Ok<BatchResponse>> DecryptAsync(HttpContext http, string keyId, KeyBatchService batches) =>
         RunAsync(http, keyId,
             (item, e) => (item.Base64(e, "ciphertext", required: true, CryptoEndpoints.MaxCiphertext)!, item.Base64(e, "associatedData", required: false, CryptoEndpoints.MaxAssociatedData)),
-            (actor, key, items, ct) => batches.DecryptAsync(actor, key, items, ct),
+            (actor, key, items, rejected, ct) => batches.DecryptAsync(actor, key, items, rejected, ct),
             r => new BatchItemResult(Plaintext: Convert.ToBase64String(r.Plaintext)));
 
     private static Task<Ok<BatchResponse>> SignAsync(HttpContext http, string keyId, KeyBatchService batches) =>
@@ -42,7 +42,7 @@ public static class BatchEndpoints
                 item.Enum(e, "signingAlgorithm", SigningAlgorithms.Wire, required: true) ?? default,
                 item.Base64(e, "data", required: true, CryptoEndpoints.MaxData)!,
                 item.Boolean(e, "isDigest") ?? false),
-            (actor, key, items, ct) => batches.SignAsync(actor, key, items, ct),
+            (actor, key, items, rejected, ct) => batches.SignAsync(actor, key, items, rejected, ct),
             (r, request) => new BatchItemResult(Signature: Convert.ToBase64String(r), SigningAlgorithm: request.Algorithm.ToWire()));
 
     private static Task<Ok<BatchResponse>> VerifyAsync(HttpContext http, string keyId, KeyBatchService batches) =>
@@ -52,18 +52,18 @@ public static class BatchEndpoints
                 item.Base64(e, "data", required: true, CryptoEndpoints.MaxData)!,
                 item.Base64(e, "signature", required: true, CryptoEndpoints.MaxSignature)!,
                 item.Boolean(e, "isDigest") ?? false),
-            (actor, key, items, ct) => batches.VerifyAsync(actor, key, items, ct),
+            (actor, key, items, rejected, ct) => batches.VerifyAsync(actor, key, items, rejected, ct),
             (r, request) => new BatchItemResult(SignatureValid: r, SigningAlgorithm: request.Algorithm.ToWire()));
 
     private static Task<Ok<BatchResponse>> RunAsync<TItem, TResult>(
         HttpContext http, string keyId, Func<RequestValidator, JsonElement, TItem> read,
-        Func<Core.Access.Actor, KeyRef, IReadOnlyList<TItem>, CancellationToken, Task<IReadOnlyList<BatchOutcome<TResult>>>> run,
+        Func<Core.Access.Actor, KeyRef, IReadOnlyList<TItem>, int, CancellationToken, Task<IReadOnlyList<BatchOutcome<TResult>>>> run,
         Func<TResult, BatchItemResult> map) =>
         RunAsync(http, keyId, read, run, (result, _) => map(result));
 
     private static async Task<Ok<BatchResponse>> RunAsync<TItem, TResult>(
         HttpContext http, string keyId, Func<RequestValidator, JsonElement, TItem> read,
-        Func<Core.Access.Actor, KeyRef, IReadOnlyList<TItem>, CancellationToken, Task<IReadOnlyList<BatchOutcome<TResult>>>> run,
+        Func<Core.Access.Actor, KeyRef, IReadOnlyList<TItem>, int, CancellationToken, Task<IReadOnlyList<BatchOutcome<TResult>>>> run,
         Func<TResult, TItem, BatchItemResult> map)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.CryptoLimit);
@@ -97,8 +97,10 @@ public static class BatchEndpoints
             index++;
         }
 
-        // Called even when no item is valid: the key's own checks (K2–K5) still decide the whole request.
-        IReadOnlyList<BatchOutcome<TResult>> outcomes = await run(KmsAuthFilter.Caller(http), new KeyRef(id, keyId), valid.Select(x => x.Item).ToList(), http.RequestAborted);
+        // Called even when no item is valid: the key's own checks (K2–K5) still decide the whole request. The
+        // refused items are counted too: the audit record covers the whole request (spec §10.6).
+        IReadOnlyList<BatchOutcome<TResult>> outcomes = await run(
+            KmsAuthFilter.Caller(http), new KeyRef(id, keyId), valid.Select(x => x.Item).ToList(), slots.Length - valid.Count, http.RequestAborted);
         for (int i = 0; i < outcomes.Count; i++)
         {
             BatchOutcome<TResult> outcome = outcomes[i];
