@@ -27,6 +27,11 @@ internal static class AuditChain
             head.LastIndex = record.ChainIndex;
             head.LastHash = record.Hash;
         }
+
+        foreach (AuditChainHead head in heads.Values)
+        {
+            db.Entry(head).DetectChanges();   // saved even by a context that does not detect changes itself (AuditWriter's)
+        }
     }
 
     private static async Task<AuditChainHead> LoadHeadAsync(KmsDbContext db, Guid chainId, CancellationToken ct)
