@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Bunit;
 using Bunit.TestDoubles;
+using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.Identities;
 using InfisicalKms.Core.Keys;
 using InfisicalKms.Core.Organizations;
@@ -39,6 +40,7 @@ public abstract class KmsComponentTest : BunitContext, IAsyncLifetime
         Services.AddSingleton(core.Services.GetRequiredService<OrganizationMemberService>());
         Services.AddSingleton(core.Services.GetRequiredService<TimeProvider>());
         Services.AddSingleton(core.Services.GetRequiredService<InfisicalKms.Core.RootKeys.RootKey>());
+        Services.AddSingleton(core.Services.GetRequiredService<AuditLogService>());
         Services.AddScoped<UserSession>();
         _auth = AddAuthorization();
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));   // P8; after the services: it builds the renderer
