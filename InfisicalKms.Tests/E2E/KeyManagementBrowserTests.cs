@@ -56,11 +56,7 @@ public sealed class KeyManagementBrowserTests(ITestOutputHelper output) : IDispo
         }
 
         Directory.CreateDirectory(artifacts);
-        if (!Directory.Exists(Path.Combine(folder, "node_modules", "playwright-core")))
-        {
-            (int installCode, string installLog) = await ExternalTools.RunCombinedAsync("npm", "ci --no-audit --no-fund", folder, new Dictionary<string, string>());
-            Assert.True(installCode == 0, $"npm ci failed:\n{installLog}");
-        }
+        await ExternalTools.NpmCiIfMissingAsync(folder, "playwright-core");
 
         _server.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
         _server.StartServer();
