@@ -22,11 +22,7 @@ public sealed class InfisicalSdkCompatibilityTests(ITestOutputHelper output) : I
         string token = admin.Client.DefaultRequestHeaders.Authorization!.Parameter!;
         string sdkFolder = Path.Combine(ExternalTools.RepositoryRoot(), "InfisicalKms.Tests", "Compat", "sdk");
 
-        if (!Directory.Exists(Path.Combine(sdkFolder, "node_modules", "@infisical", "sdk")))
-        {
-            (int installCode, string installLog) = await ExternalTools.RunCombinedAsync("npm", "ci --no-audit --no-fund", sdkFolder, new Dictionary<string, string>());
-            Assert.True(installCode == 0, $"npm ci failed:\n{installLog}");
-        }
+        await ExternalTools.NpmCiIfMissingAsync(sdkFolder, "@infisical/sdk");
 
         string url = _server.ClientOptions.BaseAddress.ToString().TrimEnd('/');
         (int code, string log) = await ExternalTools.RunCombinedAsync("node", "--test sdk-compat.test.mjs", sdkFolder,

@@ -16,8 +16,10 @@ namespace InfisicalKms.Tests.E2E;
 /// (Debian's /usr/bin/chromium) by playwright-core (E2E/browser, pinned by its lock file). The browser
 /// does the first-run setup itself, signs in, creates a project, round-trips a sentence through an
 /// AES-256-GCM key and signs and verifies with an RSA_4096 key; then a viewer and a user with no
-/// membership, seeded here, sign in in fresh browser contexts. Every panel is saved as a PNG under
-/// TestResults/e2e. Needs node, npm and Chromium; fails, never skips, without them.
+/// membership, seeded here, sign in in fresh browser contexts. Last (issue #6), the administrator creates a
+/// machine identity with a client secret in the browser, the official <c>@infisical/sdk</c> (Compat/sdk)
+/// encrypts with it, and the browser finds that operation in the project's audit log. Every panel is saved
+/// as a PNG under TestResults/e2e. Needs node, npm and Chromium; fails, never skips, without them.
 /// </summary>
 public sealed class KeyManagementBrowserTests(ITestOutputHelper output) : IDisposable
 {
@@ -41,10 +43,16 @@ public sealed class KeyManagementBrowserTests(ITestOutputHelper output) : IDispo
         "13-viewer-key-table", "14-viewer-menu-aes", "15-viewer-menu-rsa", "16-non-member-refused",
     ];
 
+    /// <summary>The screenshots of the machine identity and audit flow (identity-audit.test.mjs).</summary>
+    private static readonly string[] IdentityAuditScreenshots =
+    [
+        "17-client-secret-dialog", "18-identity-details", "19-audit-record", "20-audit-verified",
+    ];
+
     private readonly KmsWebApplicationFactory _server = new();
 
     [Fact]
-    public async Task Browser_SetupSignInKeysCryptoAndRoles_AllPanelsWork()
+    public async Task Browser_SetupSignInKeysCryptoRolesAndAudit_AllPanelsWork()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install it with `apt-get install chromium` (test.sh does).");
         string root = ExternalTools.RepositoryRoot();
@@ -56,11 +64,9 @@ public sealed class KeyManagementBrowserTests(ITestOutputHelper output) : IDispo
         }
 
         Directory.CreateDirectory(artifacts);
-        if (!Directory.Exists(Path.Combine(folder, "node_modules", "playwright-core")))
-        {
-            (int installCode, string installLog) = await ExternalTools.RunCombinedAsync("npm", "ci --no-audit --no-fund", folder, new Dictionary<string, string>());
-            Assert.True(installCode == 0, $"npm ci failed:\n{installLog}");
-        }
+        await ExternalTools.NpmCiIfMissingAsync(folder, "playwright-core");
+        // identity-audit.test.mjs loads the official SDK from where the compatibility test installs it.
+        await ExternalTools.NpmCiIfMissingAsync(Path.Combine(root, "InfisicalKms.Tests", "Compat", "sdk"), "@infisical/sdk");
 
         _server.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
         _server.StartServer();
@@ -88,6 +94,11 @@ public sealed class KeyManagementBrowserTests(ITestOutputHelper output) : IDispo
         environment["USER_PASSWORD"] = UserPassword;
         await RunNodeTestAsync("roles.test.mjs", folder, environment);
         AssertScreenshots(artifacts, RoleScreenshots);
+
+        // 4. The administrator again: a machine identity and client secret made in the UI, an encryption
+        //    through the official SDK outside the browser, and its record in the project's audit log.
+        await RunNodeTestAsync("identity-audit.test.mjs", folder, environment);
+        AssertScreenshots(artifacts, IdentityAuditScreenshots);
     }
 
     public void Dispose() => _server.Dispose();

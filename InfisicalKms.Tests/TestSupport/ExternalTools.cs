@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
@@ -11,6 +12,9 @@ namespace InfisicalKms.Tests.TestSupport;
 public static class ExternalTools
 {
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(2);
+
+    // One npm install per folder at a time: test classes run in parallel, and two may need the same folder.
+    private static readonly ConcurrentDictionary<string, SemaphoreSlim> InstallGates = new();
 
     public static string InteropFolder => Path.Combine(RepositoryRoot(), "InfisicalKms.Tests", "Interop");
 
@@ -81,6 +85,25 @@ public static class ExternalTools
         ToolResult result = await RunAsync(file, arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries), null, workingDirectory,
             new Dictionary<string, string>(environment), timeout ?? TimeSpan.FromMinutes(4));
         return (result.ExitCode, result.Output);
+    }
+
+    /// <summary>Runs <c>npm ci</c> (the folder's lock file) when <paramref name="package"/> is not in its node_modules.</summary>
+    public static async Task NpmCiIfMissingAsync(string folder, string package)
+    {
+        SemaphoreSlim gate = InstallGates.GetOrAdd(Path.GetFullPath(folder), _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync();
+        try
+        {
+            if (!Directory.Exists(Path.Combine(folder, "node_modules", package)))
+            {
+                (int code, string log) = await RunCombinedAsync("npm", "ci --no-audit --no-fund", folder, new Dictionary<string, string>());
+                Assert.True(code == 0, $"npm ci failed in {folder}:\n{log}");
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
     }
 
     /// <summary>Runs the tool and asserts exit code 0; returns its standard output.</summary>

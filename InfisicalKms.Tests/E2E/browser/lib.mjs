@@ -74,23 +74,36 @@ export async function closeDialog(page) {
 }
 
 /**
- * Picks an option of a MudSelect. The id lands on its hidden input; the visible combobox is the next
- * sibling, and the options render in a popover.
+ * Picks an option of a MudSelect. With a value, the id lands on a hidden input and the visible combobox is
+ * its next sibling; with none yet (a nullable value), the input carrying the id is the combobox itself.
+ * The options render in a popover.
  */
 export async function select(page, id, optionText) {
-  await page.click(`[id="${id}"] ~ [role="combobox"]`);
-  await page.locator('.mud-popover-open .mud-list-item').filter({ hasText: new RegExp(`^\\s*${optionText}\\s*$`) }).click();
+  await page.click(`[id="${id}"][role="combobox"], [id="${id}"] ~ [role="combobox"]`);
+  const exact = optionText.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');   // labels like "name (identity)" are text, not patterns
+  await page.locator('.mud-popover-open .mud-list-item').filter({ hasText: new RegExp(`^\\s*${exact}\\s*$`) }).click();
   await page.waitForFunction(
     ([selector, text]) => document.querySelector(selector)?.textContent.trim() === text,
     [`[id="${id}"] ~ [role="combobox"]`, optionText]);
 }
 
-/** Opens the row menu of a key in the key table and returns the popover that holds its items. */
+/**
+ * Opens the row menu of a key in the key table and returns the popover that holds its items. A click that
+ * lands just as a dialog goes away now and then opens nothing (seen once in three runs right after the
+ * encrypt dialog closed), so a menu that has not opened after a few seconds gets one more click.
+ */
 export async function openKeyMenu(page, keyName) {
-  await page.click(`button[aria-label="Actions for ${keyName}"]`);
   const menu = page.locator('.mud-popover-open').filter({ has: page.locator('[class*="key-action-"]') });
-  await menu.waitFor();
-  return menu;
+  for (let attempt = 1; ; attempt++) {
+    await page.click(`button[aria-label="Actions for ${keyName}"]`);
+    try {
+      await menu.waitFor({ timeout: attempt < 3 ? 5_000 : undefined });
+      return menu;
+    } catch (error) {
+      if (await menu.isVisible()) return menu;   // it opened just after the wait: do not click it shut
+      if (attempt === 3) throw error;
+    }
+  }
 }
 
 /** Runs a row-menu action of a key ("encrypt", "decrypt", "sign", "verify", ...) and waits for its dialog. */
@@ -109,10 +122,10 @@ export async function closeMenu(page) {
   await page.locator('.mud-popover-open [class*="key-action-"]').first().waitFor({ state: 'detached' });
 }
 
-/** Saves a full-page PNG into ARTIFACTS and returns its path. */
-export async function screenshot(page, artifacts, name) {
+/** Saves a full-page PNG into ARTIFACTS and returns its path; `mask` lists locators painted over (secrets). */
+export async function screenshot(page, artifacts, name, { mask = [] } = {}) {
   const file = path.join(artifacts, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  await page.screenshot({ path: file, fullPage: true, mask });
   return file;
 }
 
