@@ -133,7 +133,7 @@ public sealed class TokenService(IDbContextFactory<KmsDbContext> dbFactory, Logi
             return audit.Entry(new AuditActor("identity", owner.Id, owner.Name), owner.OrganizationId, origin, eventType).TargetOrganization();
         }
 
-        Guid organizationId = await db.Organizations.AsNoTracking().OrderBy(o => o.CreatedAt).Select(o => o.Id).FirstOrDefaultAsync(ct);
+        Guid organizationId = await db.InstanceOrganizationIdAsync(ct);
         AuditEntry entry = audit.Entry(UnknownIdentity, organizationId, origin, eventType);
         return organizationId == Guid.Empty ? entry : entry.TargetOrganization();
     }

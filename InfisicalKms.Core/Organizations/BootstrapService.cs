@@ -53,7 +53,7 @@ public sealed class BootstrapService(
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         if (await db.Users.AnyAsync(ct))
         {
-            Guid existing = await db.Organizations.OrderBy(o => o.CreatedAt).Select(o => o.Id).FirstOrDefaultAsync(ct);
+            Guid existing = await db.InstanceOrganizationIdAsync(ct);
             if (existing != Guid.Empty)
             {
                 entry.ActingAs(entry.Actor, existing).TargetOrganization();

@@ -20,7 +20,7 @@ public sealed class SignInAudit(IDbContextFactory<KmsDbContext> dbFactory, Audit
         var user = await db.Users.AsNoTracking().Where(u => u.NormalizedEmail == normalized)
             .Select(u => new { u.Id, u.Email, u.OrganizationId }).FirstOrDefaultAsync(ct);
         Guid organizationId = user?.OrganizationId
-            ?? await db.Organizations.AsNoTracking().OrderBy(o => o.CreatedAt).Select(o => o.Id).FirstOrDefaultAsync(ct);
+            ?? await db.InstanceOrganizationIdAsync(ct);
         if (organizationId == Guid.Empty)
         {
             return;   // not set up: there is no chain to record in

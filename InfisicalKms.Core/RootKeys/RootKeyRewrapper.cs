@@ -183,7 +183,7 @@ public sealed class RootKeyRewrapper(
         }
 
         // Before set-up there is no organization, hence no chain to record in.
-        Guid organizationId = await db.Organizations.OrderBy(o => o.CreatedAt).Select(o => o.Id).FirstOrDefaultAsync(ct);
+        Guid organizationId = await db.InstanceOrganizationIdAsync(ct);
         if (organizationId != Guid.Empty)
         {
             AuditEntry record = audit.Entry(AuditActor.System(ActorName), organizationId, RequestOrigin.None, AuditEventTypes.RootKeyRewrap)

@@ -49,6 +49,13 @@ public sealed class KmsDbContext(DbContextOptions<KmsDbContext> options)
     public DbSet<AuditChainHead> AuditChainHeads => Set<AuditChainHead>();
 
     /// <summary>
+    /// The instance's organization (the first one set up), or <see cref="Guid.Empty"/> before set-up: where
+    /// organization records go when the caller names no organization (unknown credentials, operator commands).
+    /// </summary>
+    public Task<Guid> InstanceOrganizationIdAsync(CancellationToken ct) =>
+        Organizations.AsNoTracking().OrderBy(o => o.CreatedAt).Select(o => o.Id).FirstOrDefaultAsync(ct);
+
+    /// <summary>
     /// Saves; new audit records are linked onto their chains inside the same write transaction (one is
     /// begun if the caller has none), so a record and its chain position commit together.
     /// </summary>
