@@ -21,16 +21,25 @@ internal static class AuditChain
                 heads.Add(record.ChainId, head);
             }
 
+            Link(head, [record]);
+        }
+
+        foreach (AuditChainHead head in heads.Values)
+        {
+            db.Entry(head).DetectChanges();   // saved even by a context that does not detect changes automatically
+        }
+    }
+
+    /// <summary>Appends <paramref name="records"/>, all of <paramref name="head"/>'s chain and in order, after the head, and moves it.</summary>
+    public static void Link(AuditChainHead head, IEnumerable<AuditEvent> records)
+    {
+        foreach (AuditEvent record in records)
+        {
             record.ChainIndex = head.LastIndex + 1;
             record.PrevHash = head.LastHash;
             record.Hash = AuditHash.Compute(record);
             head.LastIndex = record.ChainIndex;
             head.LastHash = record.Hash;
-        }
-
-        foreach (AuditChainHead head in heads.Values)
-        {
-            db.Entry(head).DetectChanges();   // saved even by a context that does not detect changes itself (AuditWriter's)
         }
     }
 

@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Data.Common;
 using InfisicalKms.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -13,24 +13,41 @@ public interface IAuditSink
 }
 
 /// <summary>
-/// Group commit for audit records: requests queue their records and wait; one loop writes whatever has
-/// queued in a single transaction and then releases every waiter. Each caller is answered only after its
-/// record is durable, at the cost of one commit per batch instead of one per request.
+/// Group commit for audit records: requests queue their records and wait; one writer thread commits
+/// whatever has queued in a single transaction and then releases every waiter. Each caller is answered
+/// only after its record is durable, at the cost of one commit per batch instead of one per request.
 /// </summary>
+/// <remarks>
+/// <para>
+/// The writer is a thread of its own, not a loop on the thread pool. Every request waits for it, so it
+/// must start a batch as soon as records arrive rather than queue behind the requests it is holding up,
+/// and it spends most of a batch blocked in SQLite's commit (the file sync), which would otherwise hold a
+/// pool thread. Waiters resume on the pool, never on this thread.
+/// </para>
+/// <para>
+/// One connection serves batch after batch, with its statements prepared once (<see cref="AuditBatchInsert"/>).
+/// A failed batch discards both, whatever state they are in; the next batch opens new ones. Durability is
+/// unchanged by any of this: each batch is one committed transaction (SQLite <c>synchronous=FULL</c>)
+/// before any of its callers is released.
+/// </para>
+/// </remarks>
 public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
 {
     private const int MaxRecordsPerBatch = 512;
 
-    private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Queue<PendingWrite> _queue = new();
     private readonly IDbContextFactory<KmsDbContext> _dbFactory;
     private readonly ILogger<AuditWriter> _logger;
-    private readonly Task _loop;
+    private readonly Thread _thread;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _closed;
 
     public AuditWriter(IDbContextFactory<KmsDbContext> dbFactory, ILogger<AuditWriter> logger)
     {
         _dbFactory = dbFactory;
         _logger = logger;
-        _loop = Task.Run(WriteLoopAsync);
+        _thread = new Thread(Run) { IsBackground = true, Name = "Audit writer" };
+        _thread.Start();
     }
 
     /// <summary>Completes once the records are committed.</summary>
@@ -44,9 +61,18 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
         }
 
         var pending = new PendingWrite(records);
-        if (!_queue.Writer.TryWrite(pending))
+        lock (_queue)
         {
-            return Task.FromException(new AuditUnavailableException(new ObjectDisposedException(nameof(AuditWriter))));
+            if (_closed)
+            {
+                return Task.FromException(new AuditUnavailableException(new ObjectDisposedException(nameof(AuditWriter))));
+            }
+
+            _queue.Enqueue(pending);
+            if (_queue.Count == 1)
+            {
+                Monitor.Pulse(_queue);   // the writer sleeps only on an empty queue
+            }
         }
 
         return pending.Done.Task;
@@ -55,95 +81,140 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
     /// <summary>Stops taking records and waits until everything queued is written.</summary>
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
-        await _loop;
+        Close();
+        await _stopped.Task;
     }
 
     /// <summary>Synchronous disposal (a host disposed without <c>DisposeAsync</c>) also drains the queue.</summary>
-    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
-
-    /// <remarks>
-    /// The loop is serial, and every request waiting for its record waits for all of it, so a batch should
-    /// pay for its transaction and little else. One context, with its connection open, serves batch after
-    /// batch while they commit: no new context, no connection taken from the pool under the pool's lock
-    /// (which every request contends for too), no set-up EF runs on each open. It neither detects changes
-    /// nor keeps snapshots: it only adds records, <see cref="AuditChain"/> marks the heads it moves, and the
-    /// tracker is cleared after each batch, so the next one reads the heads afresh under the write lock.
-    /// A failed batch discards the context, whose tracker and connection may be in any state; the next
-    /// batch opens a new one. Durability is unchanged: each batch is one committed transaction before any
-    /// of its callers is released.
-    /// </remarks>
-    private async Task WriteLoopAsync()
+    public void Dispose()
     {
-        var batch = new List<PendingWrite>();
-        KmsDbContext? db = null;
+        Close();
+        _thread.Join();
+    }
+
+    private void Close()
+    {
+        lock (_queue)
+        {
+            _closed = true;
+            Monitor.Pulse(_queue);
+        }
+    }
+
+    private void Run()
+    {
         try
         {
-            while (await _queue.Reader.WaitToReadAsync())
-            {
-                int records = 0;
-                while (records < MaxRecordsPerBatch && _queue.Reader.TryRead(out PendingWrite? next))
-                {
-                    batch.Add(next);
-                    records += next.Records.Count;
-                }
+            WriteLoop();
+        }
+        finally
+        {
+            _stopped.TrySetResult();
+        }
+    }
 
+    private void WriteLoop()
+    {
+        var batch = new List<PendingWrite>();
+        var records = new List<AuditEvent>();
+        Connection? connection = null;
+        try
+        {
+            while (TakeBatch(batch, records))
+            {
                 try
                 {
-                    db ??= await OpenAsync();
-                    db.AuditEvents.AddRange(batch.SelectMany(p => p.Records));
-                    await db.SaveChangesAsync(acceptAllChangesOnSuccess: false);
-                    db.ChangeTracker.Clear();
+                    connection ??= Connection.Open(_dbFactory);
+                    connection.Commit(records);
                     batch.ForEach(p => p.Done.TrySetResult());
                 }
                 catch (Exception e)
                 {
-                    await CloseAsync(db);
-                    db = null;
+                    Close(connection);
+                    connection = null;
 
                     // Fail closed: every operation in the batch is refused rather than answered unaudited.
-                    _logger.LogError(e, "Could not write {Count} audit record(s); the operations that produced them were refused", records);
+                    _logger.LogError(e, "Could not write {Count} audit record(s); the operations that produced them were refused", records.Count);
                     batch.ForEach(p => p.Done.TrySetException(new AuditUnavailableException(e)));
                 }
-
-                batch.Clear();
             }
         }
         finally
         {
-            await CloseAsync(db);
+            Close(connection);
         }
     }
 
-    private async Task<KmsDbContext> OpenAsync()
+    /// <summary>Waits for records and takes what has queued, up to a batch; false once closed and drained.</summary>
+    private bool TakeBatch(List<PendingWrite> batch, List<AuditEvent> records)
     {
-        KmsDbContext db = await _dbFactory.CreateDbContextAsync();
-        db.ChangeTracker.AutoDetectChangesEnabled = false;
-        try
+        batch.Clear();
+        records.Clear();
+        lock (_queue)
         {
-            await db.Database.OpenConnectionAsync();   // opened here, so EF leaves it open between batches
-            return db;
-        }
-        catch
-        {
-            await db.DisposeAsync();
-            throw;
-        }
-    }
-
-    /// <summary>Disposes the context (its connection goes back to the pool); never throws, so the loop outlives a bad connection.</summary>
-    private async Task CloseAsync(KmsDbContext? db)
-    {
-        try
-        {
-            if (db is not null)
+            while (_queue.Count == 0)
             {
-                await db.DisposeAsync();
+                if (_closed)
+                {
+                    return false;
+                }
+
+                Monitor.Wait(_queue);
             }
+
+            while (records.Count < MaxRecordsPerBatch && _queue.TryDequeue(out PendingWrite? next))
+            {
+                batch.Add(next);
+                records.AddRange(next.Records);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Disposes a connection; never throws, so the writer outlives a bad one.</summary>
+    private void Close(Connection? connection)
+    {
+        try
+        {
+            connection?.Dispose();
         }
         catch (Exception e)
         {
             _logger.LogWarning(e, "Could not close the audit writer's database connection");
+        }
+    }
+
+    /// <summary>The writer's context, its connection held open, and the statements prepared on it.</summary>
+    private sealed class Connection(KmsDbContext db, AuditBatchInsert insert) : IDisposable
+    {
+        public static Connection Open(IDbContextFactory<KmsDbContext> factory)
+        {
+            KmsDbContext db = factory.CreateDbContext();
+            try
+            {
+                db.Database.OpenConnection();   // opened here, so EF leaves it open between batches
+                return new Connection(db, new AuditBatchInsert(db));
+            }
+            catch
+            {
+                db.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>One transaction (SQLite: <c>BEGIN IMMEDIATE</c>, the write lock first) holding the whole batch.</summary>
+        public void Commit(IReadOnlyList<AuditEvent> records)
+        {
+            using DbTransaction transaction = db.Database.GetDbConnection().BeginTransaction();
+            insert.Write(records, transaction);
+            transaction.Commit();
+        }
+
+        public void Dispose()
+        {
+            insert.Dispose();
+            db.Dispose();
         }
     }
 

@@ -1,7 +1,9 @@
+using System.Data.Common;
 using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.Projects;
 using InfisicalKms.Core.Storage;
 using InfisicalKms.Tests.TestSupport;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -44,13 +46,75 @@ public sealed class AuditWriterTests(CoreTestHost host) : IClassFixture<CoreTest
         Assert.True(report.Valid, report.Problem);
     }
 
+    [Fact]
+    public async Task WriteAsync_StoresEveryColumnInTheFormEfStoresIt()
+    {
+        // The writer inserts with its own statements; a record it writes must be the record SaveChanges
+        // would have written, or EF's queries (a Guid compared as text, a time as text) would miss it.
+        Project project = await host.CreateProjectAsync("Stored form");
+        var keyId = Guid.NewGuid();
+        var origin = new RequestOrigin("203.0.113.9", "stored-form-test/1.0");
+        var at = new DateTime(2026, 12, 5, 8, 30, 15, 123, DateTimeKind.Utc);
+        AuditEvent Encrypt() => host.Services.GetRequiredService<AuditLog>()
+            .Entry(AuditActor.Of(host.AdminActor), host.Organization.Id, origin, AuditEventTypes.Encrypt)
+            .Target(project.Id, keyId).With("keyName", "stored-form").With("keyVersion", 3).Succeeded(at);
+
+        AuditEvent throughEf = Encrypt();
+        await using (KmsDbContext db = await CreateDbAsync())
+        {
+            db.AuditEvents.Add(throughEf);
+            await db.SaveChangesAsync();
+        }
+
+        AuditEvent throughWriter = Encrypt();
+        await Sink.WriteAsync([throughWriter]);
+
+        await using (KmsDbContext db = await CreateDbAsync())
+        {
+            Dictionary<string, (string Type, object? Value)> ef = await StoredColumnsAsync(db, throughEf.Id);
+            Dictionary<string, (string Type, object? Value)> writer = await StoredColumnsAsync(db, throughWriter.Id);
+            Assert.Equal(ef.Keys.Order(), writer.Keys.Order());
+            foreach (string column in ef.Keys)
+            {
+                Assert.True(ef[column].Type == writer[column].Type, $"{column}: stored as {writer[column].Type}, EF stores {ef[column].Type}");
+                if (column is not ("Sequence" or "Id" or "ChainIndex" or "Hash" or "PrevHash"))
+                {
+                    Assert.True(Equals(ef[column].Value, writer[column].Value), $"{column}: stored {writer[column].Value}, EF stores {ef[column].Value}");
+                }
+            }
+
+            AuditEvent read = await db.AuditEvents.AsNoTracking().SingleAsync(e => e.Id == throughWriter.Id && e.ChainId == project.Id && e.CreatedAt == at);
+            Assert.Equal(throughEf.ChainIndex + 1, read.ChainIndex);
+            Assert.Equal(throughEf.Hash, read.PrevHash);
+            Assert.Equal(throughWriter.Metadata, read.Metadata);
+            Assert.True(AuditHash.Matches(read));
+        }
+    }
+
     private AuditEvent Record(Guid projectId) =>
         host.Services.GetRequiredService<AuditLog>().Entry(host.AdminActor, AuditEventTypes.Encrypt)
             .Target(projectId).With("keyVersion", 1).Succeeded(DateTime.UtcNow);
 
     private async Task<long> CountAsync(Guid projectId)
     {
-        await using KmsDbContext db = await host.Services.GetRequiredService<IDbContextFactory<KmsDbContext>>().CreateDbContextAsync();
+        await using KmsDbContext db = await CreateDbAsync();
         return await db.AuditEvents.LongCountAsync(e => e.ChainId == projectId);
+    }
+
+    private Task<KmsDbContext> CreateDbAsync() =>
+        host.Services.GetRequiredService<IDbContextFactory<KmsDbContext>>().CreateDbContextAsync();
+
+    /// <summary>Each column of the record with <paramref name="id"/>: its SQLite storage class (as the CLR type the reader returns for it) and raw value.</summary>
+    private static async Task<Dictionary<string, (string Type, object? Value)>> StoredColumnsAsync(KmsDbContext db, Guid id)
+    {
+        await db.Database.OpenConnectionAsync();
+        await using DbCommand command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = "SELECT * FROM AuditEvents WHERE Id = $id";
+        command.Parameters.Add(new SqliteParameter("$id", id.ToString().ToUpperInvariant()));
+        await using DbDataReader reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync(), $"No row whose Id is stored as upper-case text {id}");
+        return Enumerable.Range(0, reader.FieldCount).ToDictionary(
+            reader.GetName,
+            i => reader.IsDBNull(i) ? ("null", null) : (reader.GetValue(i).GetType().Name, reader.GetValue(i)));
     }
 }

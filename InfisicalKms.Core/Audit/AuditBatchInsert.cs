@@ -1,0 +1,151 @@
+using System.Data.Common;
+using InfisicalKms.Core.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
+
+namespace InfisicalKms.Core.Audit;
+
+/// <summary>
+/// Appends a batch of records to their chains with four plain statements, prepared once per connection:
+/// read a chain's head, link its records (<see cref="AuditChain.Link"/>), insert them, move the head.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The same writes <c>SaveChanges</c> makes, without its update pipeline (change tracking, a command
+/// batch built per call, a head query translated from LINQ), which was most of what auditing cost each
+/// request. Table and column names, which columns the database generates, and the stored form of every
+/// value (a <see cref="Guid"/> as upper-case text, a <see cref="DateTime"/> as EF's text, the metadata as
+/// JSON through its converter) all come from the EF model and its type mappings, so a record written here
+/// is the record EF would have written and reads back through EF unchanged.
+/// </para>
+/// <para>Synchronous: it runs on the writer's own thread, and SQLite's calls block in any case.</para>
+/// </remarks>
+internal sealed class AuditBatchInsert : IDisposable
+{
+    private readonly Statement _insertRecord;
+    private readonly Statement _readHead;
+    private readonly Statement _insertHead;
+    private readonly Statement _moveHead;
+
+    public AuditBatchInsert(KmsDbContext db)
+    {
+        DbConnection connection = db.Database.GetDbConnection();
+        ISqlGenerationHelper sql = db.GetService<ISqlGenerationHelper>();
+
+        IEntityType recordType = db.Model.FindEntityType(typeof(AuditEvent))!;
+        Column[] recordColumns = Column.Of(recordType, sql);
+        _insertRecord = Statement.Insert(connection, sql, recordType, recordColumns);
+
+        IEntityType headType = db.Model.FindEntityType(typeof(AuditChainHead))!;
+        Column[] headColumns = Column.Of(headType, sql);
+        Column chainId = Column.Named(headColumns, nameof(AuditChainHead.ChainId));
+        Column lastIndex = Column.Named(headColumns, nameof(AuditChainHead.LastIndex));
+        Column lastHash = Column.Named(headColumns, nameof(AuditChainHead.LastHash));
+        string heads = sql.DelimitIdentifier(headType.GetTableName()!);
+        _insertHead = Statement.Insert(connection, sql, headType, headColumns);
+        _readHead = new Statement(connection,
+            $"SELECT {lastIndex.Name}, {lastHash.Name} FROM {heads} WHERE {chainId.Name} = {chainId.Parameter}", [chainId]);
+        _moveHead = new Statement(connection,
+            $"UPDATE {heads} SET {lastIndex.Name} = {lastIndex.Parameter}, {lastHash.Name} = {lastHash.Parameter} WHERE {chainId.Name} = {chainId.Parameter}",
+            [lastIndex, lastHash, chainId]);
+    }
+
+    /// <summary>
+    /// Links <paramref name="records"/> onto their chains and inserts them, inside <paramref name="transaction"/>,
+    /// which must hold the database's write lock (SQLite: <c>BEGIN IMMEDIATE</c>) so the heads read are the newest.
+    /// </summary>
+    public void Write(IReadOnlyList<AuditEvent> records, DbTransaction transaction)
+    {
+        foreach (IGrouping<Guid, AuditEvent> chain in records.GroupBy(r => r.ChainId))
+        {
+            AuditChainHead? stored = ReadHead(chain.Key, transaction);
+            AuditChainHead head = stored ?? new AuditChainHead { ChainId = chain.Key };
+            AuditChain.Link(head, chain);
+            (stored is null ? _insertHead : _moveHead).Execute(head, transaction);
+        }
+
+        foreach (AuditEvent record in records)
+        {
+            _insertRecord.Execute(record, transaction);
+        }
+    }
+
+    public void Dispose()
+    {
+        _insertRecord.Dispose();
+        _readHead.Dispose();
+        _insertHead.Dispose();
+        _moveHead.Dispose();
+    }
+
+    /// <summary>The stored head's newest link (all that linking needs), or null for a chain with no records yet.</summary>
+    private AuditChainHead? ReadHead(Guid chainId, DbTransaction transaction)
+    {
+        using DbDataReader reader = _readHead.Query(new AuditChainHead { ChainId = chainId }, transaction);
+        return reader.Read()
+            ? new AuditChainHead { ChainId = chainId, LastIndex = reader.GetInt64(0), LastHash = reader.GetString(1) }
+            : null;
+    }
+
+    /// <summary>One mapped property: its quoted column, its parameter, and how EF stores its value.</summary>
+    private sealed record Column(string Property, string Name, string Parameter, IClrPropertyGetter Getter, RelationalTypeMapping Mapping, bool Nullable)
+    {
+        /// <summary>Every column the application writes: a key the database generates (the record's sequence) is left out.</summary>
+        public static Column[] Of(IEntityType type, ISqlGenerationHelper sql) =>
+        [
+            .. type.GetProperties().Where(p => !(p.IsPrimaryKey() && p.ValueGenerated == ValueGenerated.OnAdd)).Select(p => new Column(
+                p.Name, sql.DelimitIdentifier(p.GetColumnName()), sql.GenerateParameterName(p.Name),
+                p.GetGetter(), p.GetRelationalTypeMapping(), p.IsNullable)),
+        ];
+
+        public static Column Named(Column[] columns, string property) => columns.Single(c => c.Property == property);
+
+        /// <summary>A parameter holding <paramref name="entity"/>'s value in its stored form (the mapping applies any converter).</summary>
+        public DbParameter Bind(DbCommand command, object entity) =>
+            Mapping.CreateParameter(command, Parameter, Getter.GetClrValue(entity), Nullable);
+    }
+
+    /// <summary>A command prepared once, run with the parameters of one entity at a time.</summary>
+    private sealed class Statement(DbConnection connection, string text, Column[] columns) : IDisposable
+    {
+        private readonly DbCommand _command = Create(connection, text);
+
+        public static Statement Insert(DbConnection connection, ISqlGenerationHelper sql, IEntityType type, Column[] columns) => new(connection,
+            $"INSERT INTO {sql.DelimitIdentifier(type.GetTableName()!)} ({string.Join(", ", columns.Select(c => c.Name))}) " +
+            $"VALUES ({string.Join(", ", columns.Select(c => c.Parameter))})",
+            columns);
+
+        public void Execute(object entity, DbTransaction transaction)
+        {
+            Bind(entity, transaction);
+            _command.ExecuteNonQuery();
+        }
+
+        public DbDataReader Query(object entity, DbTransaction transaction)
+        {
+            Bind(entity, transaction);
+            return _command.ExecuteReader();
+        }
+
+        public void Dispose() => _command.Dispose();
+
+        private static DbCommand Create(DbConnection connection, string text)
+        {
+            DbCommand command = connection.CreateCommand();
+            command.CommandText = text;
+            return command;
+        }
+
+        private void Bind(object entity, DbTransaction transaction)
+        {
+            _command.Transaction = transaction;
+            _command.Parameters.Clear();
+            foreach (Column column in columns)
+            {
+                _command.Parameters.Add(column.Bind(_command, entity));
+            }
+        }
+    }
+}
