@@ -12,20 +12,10 @@ internal static class AuditChain
 {
     public static async Task LinkAsync(KmsDbContext db, IReadOnlyList<AuditEvent> records, CancellationToken ct)
     {
-        var heads = new Dictionary<Guid, AuditChainHead>();
-        foreach (AuditEvent record in records)
+        foreach (IGrouping<Guid, AuditEvent> chain in records.GroupBy(r => r.ChainId))
         {
-            if (!heads.TryGetValue(record.ChainId, out AuditChainHead? head))
-            {
-                head = await LoadHeadAsync(db, record.ChainId, ct);
-                heads.Add(record.ChainId, head);
-            }
-
-            Link(head, [record]);
-        }
-
-        foreach (AuditChainHead head in heads.Values)
-        {
+            AuditChainHead head = await LoadHeadAsync(db, chain.Key, ct);
+            Link(head, chain);
             db.Entry(head).DetectChanges();   // saved even by a context that does not detect changes automatically
         }
     }
