@@ -35,6 +35,8 @@ public static class KmsCoreServiceCollectionExtensions
         services.AddSingleton<RootKeyRewrapper>();   // the root-key command (spec §11.7); no state of its own
         services.AddSingleton<EnvelopeEncryptor>();
         services.AddSingleton<LoginRateLimiter>();
+        services.AddMetrics();   // the audit writer's instruments (already there in a web host)
+        services.AddSingleton(_ => AuditWriterSettings.Parse(configuration[AuditWriterSettings.Key]));
         services.AddSingleton<AuditWriter>();   // one group-commit loop per process
         services.AddSingleton<IAuditSink>(sp => sp.GetRequiredService<AuditWriter>());
         services.AddSingleton<AuditLog>();
@@ -72,7 +74,9 @@ public static class KmsCoreServiceCollectionExtensions
             await db.Database.MigrateAsync(ct);
         }
 
-        services.GetRequiredService<AuditRetentionSettings>();   // an invalid retention setting refuses start-up too
+        // Invalid audit settings refuse start-up too.
+        services.GetRequiredService<AuditRetentionSettings>();
+        services.GetRequiredService<AuditWriterSettings>();
         await services.GetRequiredService<RootKeyInitializer>().InitializeAsync(ct);
     }
 }

@@ -1,15 +1,23 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.Projects;
+using InfisicalKms.Core.RootKeys;
 using InfisicalKms.Core.Storage;
 using InfisicalKms.Tests.TestSupport;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace InfisicalKms.Tests.Core.Audit;
 
-/// <summary>The group-commit writer over a real SQLite file: every record once, in order, and recovery after a failed batch.</summary>
+/// <summary>
+/// The group-commit writer over a real SQLite file: every record once, in order, recovery after a failed
+/// batch, and the commit delay (held only after a batch with company; never for a lone caller; ended by closing).
+/// </summary>
 public sealed class AuditWriterTests(CoreTestHost host) : IClassFixture<CoreTestHost>
 {
     private IAuditSink Sink => host.Services.GetRequiredService<IAuditSink>();
@@ -89,6 +97,133 @@ public sealed class AuditWriterTests(CoreTestHost host) : IClassFixture<CoreTest
             Assert.Equal(throughWriter.Metadata, read.Metadata);
             Assert.True(AuditHash.Matches(read));
         }
+    }
+
+    [Fact]
+    public async Task WriteAsync_ALoneCaller_IsNeverHeldForCompany()
+    {
+        // A delay far beyond the test's patience: a lone caller that were held would time out.
+        await using AuditWriter writer = Writer(TimeSpan.FromSeconds(60));
+        Project project = await host.CreateProjectAsync("Lone caller");
+        long before = await CountAsync(project.Id);
+
+        for (int i = 0; i < 3; i++)
+        {
+            await writer.WriteAsync([Record(project.Id)]).WaitAsync(TimeSpan.FromSeconds(15));
+        }
+
+        Assert.Equal(before + 3, await CountAsync(project.Id));
+    }
+
+    [Fact]
+    public async Task WriteAsync_AfterABatchWithCompany_HoldsTheNextBatchForTheCommitDelay_AndNotTheOneAfterIt()
+    {
+        TimeSpan delay = TimeSpan.FromSeconds(4);
+        await using AuditWriter writer = Writer(delay);
+        Project project = await host.CreateProjectAsync("Held batch");
+        await GiveCompanyAsync(writer, project.Id);
+
+        var held = Stopwatch.StartNew();
+        await writer.WriteAsync([Record(project.Id)]);
+        Assert.True(held.Elapsed >= delay, $"Committed after {held.Elapsed}, before the commit delay of {delay}");
+
+        // That batch had one caller, so the next one is not held.
+        await writer.WriteAsync([Record(project.Id)]).WaitAsync(delay - TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public async Task DisposeAsync_DuringAHold_CommitsTheHeldRecordAtOnce()
+    {
+        AuditWriter writer = Writer(TimeSpan.FromSeconds(60));
+        Project project = await host.CreateProjectAsync("Closed while held");
+        await GiveCompanyAsync(writer, project.Id);
+        long before = await CountAsync(project.Id);
+
+        Task held = writer.WriteAsync([Record(project.Id)]);
+        await Task.Delay(200);   // the writer is now holding the batch open
+        await writer.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(15));
+
+        await held;
+        Assert.Equal(before + 1, await CountAsync(project.Id));
+    }
+
+    [Fact]
+    public async Task Metrics_CountCommitsTheRecordsTheyCarriedAndRefusedRecords()
+    {
+        using ServiceProvider metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        IMeterFactory meters = metrics.GetRequiredService<IMeterFactory>();
+        var totals = new ConcurrentDictionary<string, long>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Scope == meters && instrument.Meter.Name == AuditWriter.MeterName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => totals.AddOrUpdate(instrument.Name, value, (_, sum) => sum + value));
+        listener.Start();
+        Project project = await host.CreateProjectAsync("Writer metrics");
+
+        await using (AuditWriter writer = Writer(TimeSpan.Zero, meters))
+        {
+            AuditEvent once = Record(project.Id);
+            await writer.WriteAsync([once]);
+            await writer.WriteAsync([Record(project.Id)]);
+            await writer.WriteAsync([Record(project.Id), Record(project.Id)]);
+            await Assert.ThrowsAsync<AuditUnavailableException>(() => writer.WriteAsync([once]));
+        }
+
+        Assert.Equal(3, totals.GetValueOrDefault("kms.audit.commits"));
+        Assert.Equal(4, totals.GetValueOrDefault("kms.audit.records.committed"));
+        Assert.Equal(1, totals.GetValueOrDefault("kms.audit.records.refused"));
+    }
+
+    [Theory]
+    [InlineData(null, 2)]
+    [InlineData("", 2)]
+    [InlineData("0", 0)]
+    [InlineData("15", 15)]
+    [InlineData("100", 100)]
+    public void Settings_CommitDelayInWholeMilliseconds_TwoByDefault(string? value, int expectedMilliseconds) =>
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMilliseconds), AuditWriterSettings.Parse(value).CommitDelay);
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("101")]
+    [InlineData("1.5")]
+    [InlineData("2ms")]
+    public void Settings_NotAWholeNumberOfMillisecondsUpTo100_RefusesStartUp(string value)
+    {
+        var refusal = Assert.Throws<RootKeyConfigurationException>(() => AuditWriterSettings.Parse(value));
+        Assert.Contains(AuditWriterSettings.Key, refusal.Message);
+    }
+
+    /// <summary>A writer of its own over the host's database, with <paramref name="commitDelay"/>.</summary>
+    private AuditWriter Writer(TimeSpan commitDelay, IMeterFactory? meters = null) => new(
+        host.Services.GetRequiredService<IDbContextFactory<KmsDbContext>>(), new AuditWriterSettings(commitDelay),
+        meters ?? host.Services.GetRequiredService<IMeterFactory>(), NullLogger<AuditWriter>.Instance);
+
+    /// <summary>
+    /// Ends with a batch of several callers: while another connection holds SQLite's write lock, the writer
+    /// takes a first record and waits for the lock, and two more callers queue behind it, to share a batch.
+    /// </summary>
+    private async Task GiveCompanyAsync(AuditWriter writer, Guid projectId)
+    {
+        Task[] writes;
+        await using (var blocker = new SqliteConnection(host.Services.GetRequiredService<StorageLocation>().ConnectionString))
+        {
+            await blocker.OpenAsync();
+            await using DbTransaction writeLock = await blocker.BeginTransactionAsync();   // BEGIN IMMEDIATE
+            Task first = writer.WriteAsync([Record(projectId)]);
+            await Task.Delay(300);
+            writes = [first, writer.WriteAsync([Record(projectId)]), writer.WriteAsync([Record(projectId)])];
+            Assert.DoesNotContain(writes, w => w.IsCompleted);
+        }
+
+        await Task.WhenAll(writes);
     }
 
     private AuditEvent Record(Guid projectId) =>
