@@ -23,6 +23,7 @@ internal static class AuditThroughputBenchmark
         await on.StartAsync();
         await off.StartAsync();
         Console.WriteLine($"database: a SQLite file per server, {await on.StorageModeAsync()}");
+        Console.WriteLine(FormattableString.Invariant($"audit commit delay: {on.CommitDelay.TotalMilliseconds} ms (Kms__Audit__CommitDelayMs)"));
 
         var rounds = new List<RoundResult>();
         long answeredWithAudit = 0, failed = 0;

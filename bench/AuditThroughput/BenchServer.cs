@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -21,6 +22,9 @@ namespace AuditThroughput;
 internal sealed class BenchServer(string name, bool auditing) : WebApplicationFactory<Program>
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "kms-audit-bench-" + Guid.NewGuid().ToString("N"));
+    private readonly MeterListener _writerMeter = new();
+    private long _commits;
+    private long _committedRecords;
 
     public string Name { get; } = name;
 
@@ -34,6 +38,12 @@ internal sealed class BenchServer(string name, bool auditing) : WebApplicationFa
     public string ProjectId { get; private set; } = "";
 
     public string EncryptPath { get; private set; } = "";
+
+    /// <summary>This server's audit writer so far, from its meter: batches committed and the records they held (zero with auditing off).</summary>
+    public AuditWrites Writes => new(Interlocked.Read(ref _commits), Interlocked.Read(ref _committedRecords));
+
+    /// <summary>The commit delay this server runs with (<c>Kms__Audit__CommitDelayMs</c> in the environment changes it).</summary>
+    public TimeSpan CommitDelay => Services.GetRequiredService<AuditWriterSettings>().CommitDelay;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -61,6 +71,7 @@ internal sealed class BenchServer(string name, bool auditing) : WebApplicationFa
     {
         UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
         StartServer();
+        ListenToAuditWriter();
         Client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
         {
             BaseAddress = ClientOptions.BaseAddress,
@@ -115,6 +126,7 @@ internal sealed class BenchServer(string name, bool auditing) : WebApplicationFa
 
     protected override void Dispose(bool disposing)
     {
+        _writerMeter.Dispose();
         Client?.Dispose();
         base.Dispose(disposing);
         SqliteConnection.ClearAllPools();
@@ -128,6 +140,32 @@ internal sealed class BenchServer(string name, bool auditing) : WebApplicationFa
         }
     }
 
+    /// <summary>Sums the writer's commit and record counters, from this server's meters only.</summary>
+    private void ListenToAuditWriter()
+    {
+        IMeterFactory meters = Services.GetRequiredService<IMeterFactory>();
+        _writerMeter.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Scope == meters && instrument.Meter.Name == AuditWriter.MeterName)
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _writerMeter.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            switch (instrument.Name)
+            {
+                case "kms.audit.commits":
+                    Interlocked.Add(ref _commits, value);
+                    break;
+                case "kms.audit.records.committed":
+                    Interlocked.Add(ref _committedRecords, value);
+                    break;
+            }
+        });
+        _writerMeter.Start();
+    }
+
     private async Task<JsonObject> PostAsync(string path, object body)
     {
         using HttpResponseMessage response = await Client.PostAsJsonAsync(path, body);
@@ -139,4 +177,11 @@ internal sealed class BenchServer(string name, bool auditing) : WebApplicationFa
 
         return JsonNode.Parse(text)!.AsObject();
     }
+}
+
+/// <summary>Audit writer totals: transactions committed and the records they carried.</summary>
+internal readonly record struct AuditWrites(long Commits, long Records)
+{
+    public static AuditWrites operator -(AuditWrites after, AuditWrites before) =>
+        new(after.Commits - before.Commits, after.Records - before.Records);
 }

@@ -5,9 +5,10 @@ using System.Text;
 
 namespace AuditThroughput;
 
-/// <summary>One timed round: how many encrypts completed, how many failed, and each one's latency.</summary>
+/// <summary>One timed round: how many encrypts completed, how many failed, each one's latency, and the audit writer's commits.</summary>
 /// <remarks><see cref="Cpu"/> is this process's processor time: server and clients together.</remarks>
-internal sealed record RoundResult(bool Auditing, int Concurrency, int Succeeded, int Failed, TimeSpan Elapsed, TimeSpan Cpu, double[] LatenciesMs)
+internal sealed record RoundResult(
+    bool Auditing, int Concurrency, int Succeeded, int Failed, TimeSpan Elapsed, TimeSpan Cpu, double[] LatenciesMs, AuditWrites Writes)
 {
     public double RequestsPerSecond => Succeeded / Elapsed.TotalSeconds;
 
@@ -30,13 +31,14 @@ internal static class LoadRound
     public static async Task<RoundResult> RunAsync(BenchServer server, int concurrency, TimeSpan duration)
     {
         TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        AuditWrites writesBefore = server.Writes;
         long start = Stopwatch.GetTimestamp();
         Task<Tally>[] clients = [.. Enumerable.Range(0, concurrency).Select(_ => Task.Run(() => ClientAsync(server, start, duration)))];
         Tally[] tallies = await Task.WhenAll(clients);
         TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
         TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         return new RoundResult(server.Auditing, concurrency, tallies.Sum(t => t.Succeeded), tallies.Sum(t => t.Failed), elapsed, cpu,
-            [.. tallies.SelectMany(t => t.LatenciesMs)]);
+            [.. tallies.SelectMany(t => t.LatenciesMs)], server.Writes - writesBefore);
     }
 
     private static async Task<Tally> ClientAsync(BenchServer server, long start, TimeSpan duration)

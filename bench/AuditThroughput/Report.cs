@@ -16,17 +16,19 @@ internal static class Report
     }
 
     public static string Round(RoundResult r, int pair) =>
-        Inv($"clients {r.Concurrency,3}  audit {(r.Auditing ? "on " : "off")}  pair {pair + 1}: {r.Succeeded,7} ok {r.Failed} failed in {r.Elapsed.TotalSeconds:F2} s = {r.RequestsPerSecond,8:F1} req/s  p50 {Percentile(r.LatenciesMs, 0.50):F2} ms  p99 {Percentile(r.LatenciesMs, 0.99):F2} ms  cpu {r.CpuMsPerRequest:F2} ms/req");
+        Inv($"clients {r.Concurrency,3}  audit {(r.Auditing ? "on " : "off")}  pair {pair + 1}: {r.Succeeded,7} ok {r.Failed} failed in {r.Elapsed.TotalSeconds:F2} s = {r.RequestsPerSecond,8:F1} req/s  p50 {Percentile(r.LatenciesMs, 0.50):F2} ms  p99 {Percentile(r.LatenciesMs, 0.99):F2} ms  cpu {r.CpuMsPerRequest:F2} ms/req")
+        + (r.Auditing ? Inv($"  {RecordsPerCommit([r]):F1} records/commit") : "");
 
     /// <summary>
     /// Per client count: requests/s over all rounds of each configuration (requests ÷ time) and their ratio;
     /// the median and range of the per-pair ratios (each pair ran back to back, so it shares the machine's
-    /// state); latency percentiles over every request; processor time per request.
+    /// state); latency percentiles over every request; processor time per request; records per audit
+    /// commit (each commit is one file sync).
     /// </summary>
     public static IEnumerable<string> Summary(IReadOnlyList<RoundResult> rounds)
     {
-        yield return "| Clients | Audit on (req/s) | Audit off (req/s) | On / off | Pair ratios: median (min–max) | p50 on / off (ms) | p99 on / off (ms) | CPU on / off (ms/req) |";
-        yield return "|---:|---:|---:|---:|---|---:|---:|---:|";
+        yield return "| Clients | Audit on (req/s) | Audit off (req/s) | On / off | Pair ratios: median (min–max) | p50 on / off (ms) | p99 on / off (ms) | CPU on / off (ms/req) | Records per commit |";
+        yield return "|---:|---:|---:|---:|---|---:|---:|---:|---:|";
         foreach (IGrouping<int, RoundResult> level in rounds.GroupBy(r => r.Concurrency))
         {
             RoundResult[] on = [.. level.Where(r => r.Auditing)];
@@ -36,12 +38,15 @@ internal static class Report
             double[] pairs = [.. on.Zip(off, (a, b) => a.RequestsPerSecond / b.RequestsPerSecond)];
             yield return Inv($"| {level.Key} | {onRate:F0} | {offRate:F0} | **{onRate / offRate:F2}** | {Median(pairs):F2} ({pairs.Min():F2}–{pairs.Max():F2}) | ")
                 + Inv($"{Percentile(onLatency, 0.50):F1} / {Percentile(offLatency, 0.50):F1} | {Percentile(onLatency, 0.99):F1} / {Percentile(offLatency, 0.99):F1} | ")
-                + Inv($"{CpuPerRequest(on):F2} / {CpuPerRequest(off):F2} |");
+                + Inv($"{CpuPerRequest(on):F2} / {CpuPerRequest(off):F2} | {RecordsPerCommit(on):F1} |");
         }
     }
 
     private static double CpuPerRequest(RoundResult[] rounds) =>
         rounds.Sum(r => r.Cpu.TotalMilliseconds) / rounds.Sum(r => r.Succeeded + r.Failed);
+
+    private static double RecordsPerCommit(RoundResult[] rounds) =>
+        (double)rounds.Sum(r => r.Writes.Records) / Math.Max(1, rounds.Sum(r => r.Writes.Commits));
 
     private static double Rate(RoundResult[] rounds) =>
         rounds.Sum(r => r.Succeeded) / rounds.Sum(r => r.Elapsed.TotalSeconds);
