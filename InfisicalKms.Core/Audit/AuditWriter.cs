@@ -75,13 +75,19 @@ public sealed record AuditWriterSettings(TimeSpan CommitDelay)
 /// </para>
 /// <para>
 /// Instruments, on the meter <see cref="MeterName"/> (<c>dotnet-counters monitor --counters InfisicalKms.Audit</c>):
-/// <c>kms.audit.commits</c>, <c>kms.audit.records.committed</c> (their ratio is the records each file sync
-/// carries) and <c>kms.audit.records.refused</c> (records whose batch failed, and so did their operations).
+/// <see cref="CommitsCounter"/>, <see cref="CommittedRecordsCounter"/> (their ratio is the records each file
+/// sync carries) and <see cref="RefusedRecordsCounter"/> (records whose batch failed, and so did their operations).
 /// </para>
 /// </remarks>
 public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
 {
     public const string MeterName = "InfisicalKms.Audit";
+
+    public const string CommitsCounter = "kms.audit.commits";
+
+    public const string CommittedRecordsCounter = "kms.audit.records.committed";
+
+    public const string RefusedRecordsCounter = "kms.audit.records.refused";
 
     private const int MaxRecordsPerBatch = 512;
 
@@ -104,9 +110,9 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
         _commitDelay = settings.CommitDelay;
         _logger = logger;
         Meter meter = meters.Create(MeterName);
-        _commits = meter.CreateCounter<long>("kms.audit.commits", "{commit}", "Transactions committed by the audit writer, one per batch");
-        _committedRecords = meter.CreateCounter<long>("kms.audit.records.committed", "{record}", "Audit records committed by the audit writer");
-        _refusedRecords = meter.CreateCounter<long>("kms.audit.records.refused", "{record}", "Audit records whose batch could not be written; their operations were refused");
+        _commits = meter.CreateCounter<long>(CommitsCounter, "{commit}", "Transactions committed by the audit writer, one per batch");
+        _committedRecords = meter.CreateCounter<long>(CommittedRecordsCounter, "{record}", "Audit records committed by the audit writer");
+        _refusedRecords = meter.CreateCounter<long>(RefusedRecordsCounter, "{record}", "Audit records whose batch could not be written; their operations were refused");
         _thread = new Thread(Run) { IsBackground = true, Name = "Audit writer" };
         _thread.Start();
     }

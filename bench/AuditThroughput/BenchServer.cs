@@ -155,10 +155,10 @@ internal sealed class BenchServer(string name, bool auditing) : WebApplicationFa
         {
             switch (instrument.Name)
             {
-                case "kms.audit.commits":
+                case AuditWriter.CommitsCounter:
                     Interlocked.Add(ref _commits, value);
                     break;
-                case "kms.audit.records.committed":
+                case AuditWriter.CommittedRecordsCounter:
                     Interlocked.Add(ref _committedRecords, value);
                     break;
             }
