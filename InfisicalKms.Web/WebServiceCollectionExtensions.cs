@@ -2,6 +2,7 @@ using System.Net;
 using InfisicalKms.Web.Api;
 using InfisicalKms.Web.Components;
 using InfisicalKms.Web.Components.Account;
+using InfisicalKms.Web.Http;
 using Microsoft.AspNetCore.HttpOverrides;
 using MudBlazor;
 using MudBlazor.Services;
@@ -44,6 +45,7 @@ public static class WebServiceCollectionExtensions
         // The not-found page is for people; the API always answers with its own JSON error bodies.
         app.UseWhen(http => !http.Request.Path.StartsWithSegments("/api"),
             pages => pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+        app.UseMiddleware<ExactPathMiddleware>();   // before routing: no dot segments or encoded slashes
         app.UseRouting();
         app.UseMiddleware<ApiConventionsMiddleware>();
         app.UseAuthentication();
