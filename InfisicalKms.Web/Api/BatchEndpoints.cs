@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using InfisicalKms.Core.Crypto;
 using InfisicalKms.Core.Errors;
@@ -66,7 +67,7 @@ public static class BatchEndpoints
         Func<Core.Access.Actor, KeyRef, IReadOnlyList<TItem>, int, CancellationToken, Task<IReadOnlyList<BatchOutcome<TResult>>>> run,
         Func<TResult, TItem, BatchItemResult> map)
     {
-        JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.CryptoLimit);
+        JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.CryptoLimit, itemsMember: "items");
         var v = new RequestValidator();
         Guid id = v.Uuid("keyId", keyId);
         JsonElement? items = v.Array(body, "items", required: true, min: 1, max: MaxItems);
@@ -79,10 +80,18 @@ public static class BatchEndpoints
         foreach (JsonElement element in items.Value.EnumerateArray())
         {
             var item = new RequestValidator();
-            TItem parsed = element.ValueKind == JsonValueKind.Object ? read(item, element) : default!;
+            TItem parsed = default!;
             if (element.ValueKind != JsonValueKind.Object)
             {
                 item.Fail("item", RequestValidator.TypeMessage("object", element));
+            }
+            else if (JsonUnicode.FindUnpairedSurrogate(JsonMarshal.GetRawUtf8Value(element)) is { } path)
+            {
+                item.Fail(path.Length == 0 ? "item" : path, JsonUnicode.UnpairedSurrogate);   // in any member, read or not
+            }
+            else
+            {
+                parsed = read(item, element);
             }
 
             if (item.IsValid)

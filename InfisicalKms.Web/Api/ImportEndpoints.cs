@@ -61,7 +61,7 @@ public static class ImportEndpoints
         KeyUsage usage = v.Enum(element, $"{path}.keyUsage", KeyUsages.Wire) ?? KeyUsage.EncryptDecrypt;
         KeyAlgorithm? algorithm = v.Enum(element, $"{path}.algorithm", KeyAlgorithms.Wire);
         KeyAlgorithm? encryptionAlgorithm = v.Enum(element, $"{path}.encryptionAlgorithm", KeyAlgorithms.Wire);
-        byte[]? material = v.Value(element, $"{path}.keyMaterial", required: false) is { ValueKind: JsonValueKind.String } text && text.GetString() == ""
+        byte[]? material = v.Value(element, $"{path}.keyMaterial", required: false) is { ValueKind: JsonValueKind.String } text && v.Text($"{path}.keyMaterial", text) == ""
             ? FailEmpty(v, $"{path}.keyMaterial")
             : v.Base64(element, $"{path}.keyMaterial", required: true, MaxKeyMaterial);
         bool exportable = v.Boolean(element, $"{path}.isExportable") ?? false;

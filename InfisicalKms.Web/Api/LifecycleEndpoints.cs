@@ -70,16 +70,15 @@ public static class LifecycleEndpoints
             foreach (JsonElement element in ids.EnumerateArray())
             {
                 string field = $"keyIds[{i++}]";
-                if (element.ValueKind != JsonValueKind.String)
+                if (v.Text(field, element) is not { } text)
                 {
-                    v.Fail(field, RequestValidator.TypeMessage("string", element));
                     continue;
                 }
 
-                Guid id = v.Uuid(field, element.GetString());
+                Guid id = v.Uuid(field, text);
                 if (!v.Failed(field))
                 {
-                    keyRefs.Add(new KeyRef(id, element.GetString()!));
+                    keyRefs.Add(new KeyRef(id, text));
                 }
             }
 

@@ -33,16 +33,9 @@ public static class ProjectEndpoints
         string? name = v.String(body, "projectName", required: true, min: 1, max: 64);
         string? description = v.String(body, "projectDescription", required: false, max: 1024);
         string? slug = v.Slug(body, "slug", "Slug", 5, 36, required: false);
-        if (v.Value(body, "type", required: false) is { } type)
+        if (v.String(body, "type", required: false, trim: false) is { } type && type != "kms")
         {
-            if (type.ValueKind != JsonValueKind.String)
-            {
-                v.Fail("type", RequestValidator.TypeMessage("string", type));
-            }
-            else if (type.GetString() != "kms")
-            {
-                v.Fail("type", $"Invalid enum value. Expected 'kms', received '{type.GetString()}'");
-            }
+            v.Fail("type", $"Invalid enum value. Expected 'kms', received '{type}'");
         }
 
         v.ThrowIfInvalid();

@@ -1,9 +1,14 @@
 using System.Text.Json;
+using System.Text.Unicode;
 using InfisicalKms.Core.Errors;
 
 namespace InfisicalKms.Web.Api;
 
-/// <summary>Step 3 of spec §1.8: body size (§1.9), content type and JSON syntax. Absent or empty bodies are <c>{}</c>.</summary>
+/// <summary>
+/// Step 3 of spec §1.8: body size (§1.9), content type and JSON syntax. Absent or empty bodies are <c>{}</c>.
+/// JSON text is UTF-8 (RFC 8259 §8.1) whose strings name characters, so bytes that are not UTF-8, and
+/// string or member-name escapes of a lone UTF-16 surrogate, make the body not valid JSON, wherever they are.
+/// </summary>
 public static class RequestBody
 {
     public const int DefaultLimit = 1_048_576;
@@ -11,7 +16,11 @@ public static class RequestBody
 
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
 
-    public static async Task<JsonElement> ReadObjectAsync(HttpContext http, int limit)
+    /// <param name="itemsMember">
+    /// A batch route's array of items (spec §10.6): each item is checked on its own and fails alone, so the
+    /// Unicode check here leaves its elements to the route.
+    /// </param>
+    public static async Task<JsonElement> ReadObjectAsync(HttpContext http, int limit, string? itemsMember = null)
     {
         HttpRequest request = http.Request;
         if (request.ContentLength > limit)
@@ -42,21 +51,34 @@ public static class RequestBody
             throw new ApiRequestException(415, "UnsupportedMediaType", "Content-Type must be application/json");
         }
 
+        ReadOnlyMemory<byte> json = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        if (!Utf8.IsValid(json.Span))
+        {
+            throw NotJson();
+        }
+
         try
         {
-            using JsonDocument document = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+            using JsonDocument document = JsonDocument.Parse(json);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 throw new ApiRequestException(400, "BadRequest", "Request body must be a JSON object");
+            }
+
+            if (JsonUnicode.FindUnpairedSurrogate(json.Span, itemsMember) is not null)
+            {
+                throw NotJson();
             }
 
             return document.RootElement.Clone();
         }
         catch (JsonException)
         {
-            throw new ApiRequestException(400, "BadRequest", "Request body is not valid JSON");
+            throw NotJson();
         }
     }
+
+    private static ApiRequestException NotJson() => new(400, "BadRequest", "Request body is not valid JSON");
 
     private static bool IsJson(string? contentType) =>
         contentType is not null

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using InfisicalKms.Core;
 using InfisicalKms.Core.Errors;
 
@@ -10,7 +11,7 @@ namespace InfisicalKms.Web.Api;
 /// each field, with the exact messages of spec §4. Call in the order of the route's table, then
 /// <see cref="ThrowIfInvalid"/>.
 /// </summary>
-public sealed class RequestValidator
+public sealed partial class RequestValidator
 {
     private readonly List<ValidationIssue> _issues = [];
 
@@ -78,14 +79,37 @@ public sealed class RequestValidator
             return null;
         }
 
+        if (Text(field, value) is not { } raw)
+        {
+            return null;
+        }
+
+        string text = trim ? raw.Trim() : raw;
+        return CheckLength(field, text, min, max) ? text : null;
+    }
+
+    /// <summary>A JSON string's text; fails the field when the value is not a string or not valid Unicode.</summary>
+    /// <remarks>
+    /// <see cref="RequestBody"/> already refuses a body with an unpaired surrogate escape, but not inside a
+    /// batch's items, which are validated one by one: this is where such an item fails, never with a 500.
+    /// </remarks>
+    public string? Text(string field, JsonElement value)
+    {
         if (value.ValueKind != JsonValueKind.String)
         {
             Fail(field, TypeMessage("string", value));
             return null;
         }
 
-        string text = trim ? value.GetString()!.Trim() : value.GetString()!;
-        return CheckLength(field, text, min, max) ? text : null;
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            Fail(field, JsonUnicode.UnpairedSurrogate);
+            return null;
+        }
     }
 
     public bool CheckLength(string field, string text, int? min, int? max)
@@ -161,7 +185,8 @@ public sealed class RequestValidator
         return CheckRange(field, number, min, max) ? (long)number : null;
     }
 
-    /// <summary>A numeric query parameter (decimal text), e.g. <c>limit</c>.</summary>
+    /// <summary>A numeric query parameter, e.g. <c>limit</c>: decimal digits with an optional sign and fraction, nothing else.</summary>
+    /// <remarks>No whitespace, exponent, hexadecimal, <c>+</c>, <c>Infinity</c> or <c>NaN</c>: <c>limit=" 5"</c> is refused.</remarks>
     public int QueryInteger(string field, string? text, int fallback, int min, int max)
     {
         if (text is null)
@@ -169,7 +194,8 @@ public sealed class RequestValidator
             return fallback;
         }
 
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double number) || double.IsNaN(number))
+        if (!DecimalNumber().IsMatch(text)
+            || !double.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double number))
         {
             Fail(field, "Expected number, received nan");
             return fallback;
@@ -217,8 +243,8 @@ public sealed class RequestValidator
     public TEnum? Enum<TEnum>(JsonElement body, string field, WireNames<TEnum> names, bool required = false)
         where TEnum : struct, System.Enum =>
         Value(body, field, required) is not { } value ? null
-        : value.ValueKind != JsonValueKind.String ? FailWith<TEnum>(field, TypeMessage("string", value))
-        : EnumText(field, value.GetString()!, names);
+        : Text(field, value) is not { } text ? null
+        : EnumText(field, text, names);
 
     public TEnum? EnumText<TEnum>(string field, string text, WireNames<TEnum> names)
         where TEnum : struct, System.Enum =>
@@ -232,13 +258,11 @@ public sealed class RequestValidator
             return null;
         }
 
-        if (value.ValueKind != JsonValueKind.String)
+        if (Text(field, value) is not { } text)
         {
-            Fail(field, TypeMessage("string", value));
             return null;
         }
 
-        string text = value.GetString()!;
         string name = field[(field.LastIndexOf('.') + 1)..];
         if (!StrictBase64.IsValid(text))
         {
@@ -266,6 +290,9 @@ public sealed class RequestValidator
         JsonValueKind.Object => "object",
         _ => "null",
     };
+
+    [GeneratedRegex(@"^-?[0-9]+(\.[0-9]+)?\z", RegexOptions.CultureInvariant)]
+    private static partial Regex DecimalNumber();
 
     private bool CheckRange(string field, double number, long min, long max)
     {

@@ -228,21 +228,4 @@ public sealed class BatchApiTests(LifecycleServerFixture server) : IClassFixture
         await ApiAssert.ErrorAsync(await PostJsonAsync(Admin, $"/api/v1/kms/keys/{keyId}/encrypt/batch", tooLarge), 413, "PayloadTooLarge",
             "Request body exceeds the limit of 2097152 bytes");
     }
-
-    private static async Task<JsonArray> ItemsAsync(HttpResponseMessage response, int count)
-    {
-        JsonArray items = (await ApiAssert.OkAsync(response))["items"]!.AsArray();
-        Assert.Equal(count, items.Count);
-        return items;
-    }
-
-    /// <summary>A failed item is <c>{ "error": { statusCode, message } }</c> and nothing else.</summary>
-    private static void AssertItemError(JsonNode? item, int statusCode, string message)
-    {
-        JsonObject result = item!.AsObject();
-        Assert.True(result.ContainsKey("error"), $"expected an error item, got {result.ToJsonString()}");
-        Assert.Single(result);
-        Assert.Equal(statusCode, (int)result["error"]!["statusCode"]!);
-        Assert.Equal(message, (string?)result["error"]!["message"]);
-    }
 }

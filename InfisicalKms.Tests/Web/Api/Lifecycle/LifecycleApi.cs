@@ -151,6 +151,24 @@ public static class LifecycleApi
 
     /// <summary>A unique, valid key name (§4.2) for tests that share one project.</summary>
     public static string Name(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    /// <summary>A batch response's items, asserting how many there are.</summary>
+    public static async Task<JsonArray> ItemsAsync(HttpResponseMessage response, int count)
+    {
+        JsonArray items = (await ApiAssert.OkAsync(response))["items"]!.AsArray();
+        Assert.Equal(count, items.Count);
+        return items;
+    }
+
+    /// <summary>A failed item is <c>{ "error": { statusCode, message } }</c> and nothing else.</summary>
+    public static void AssertItemError(JsonNode? item, int statusCode, string message)
+    {
+        JsonObject result = item!.AsObject();
+        Assert.True(result.ContainsKey("error"), $"expected an error item, got {result.ToJsonString()}");
+        Assert.Single(result);
+        Assert.Equal(statusCode, (int)result["error"]!["statusCode"]!);
+        Assert.Equal(message, (string?)result["error"]!["message"]);
+    }
 }
 
 /// <summary>A logged-in machine identity.</summary>
