@@ -1,11 +1,12 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.RegularExpressions;
 
 namespace InfisicalKms.Core.Auth;
 
 /// <summary>An IPv4 or IPv6 network from a trusted-IP entry (spec §8.12), stored as its network address.</summary>
-public sealed record TrustedIpRange(IPAddress Network, int Prefix)
+public sealed partial record TrustedIpRange(IPAddress Network, int Prefix)
 {
     public const string InvalidMessage = "The IP is not a valid IPv4, IPv6, or CIDR block";
 
@@ -14,23 +15,31 @@ public sealed record TrustedIpRange(IPAddress Network, int Prefix)
     public string Type => Network.AddressFamily == AddressFamily.InterNetwork ? "ipv4" : "ipv6";
 
     /// <summary>Parses <c>10.0.0.7</c>, <c>10.0.0.0/8</c>, <c>2001:db8::/32</c>; host bits are cleared.</summary>
+    /// <remarks>
+    /// Only the standard text forms: four decimal IPv4 octets without leading zeros, and RFC 4291 IPv6
+    /// (whose embedded IPv4 part follows the same rule), with a decimal prefix. The forms that
+    /// <c>inet_aton</c> also reads (<c>1.2.3</c> as 1.2.0.3, <c>0x7f.1</c> as 127.0.0.1, <c>010.0.0.1</c> as
+    /// octal) are refused, because a reader of the stored list would take them for another network.
+    /// </remarks>
     public static bool TryParse(string? text, out TrustedIpRange range)
     {
         range = null!;
-        if (string.IsNullOrWhiteSpace(text) || text.Trim() != text)
+        if (text is null || CanonicalForm().Match(text) is not { Success: true } match
+            || !IPAddress.TryParse(match.Groups["address"].Value, out IPAddress? address))
         {
             return false;
         }
 
-        string[] parts = text.Split('/');
-        if (parts.Length > 2 || !IPAddress.TryParse(parts[0], out IPAddress? address) || parts[0].Contains('%'))
+        bool isV6 = match.Groups["address"].Value.Contains(':');
+        if (isV6 != (address.AddressFamily == AddressFamily.InterNetworkV6))
         {
             return false;
         }
 
-        int max = address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
+        int max = isV6 ? 128 : 32;
         int prefix = max;
-        if (parts.Length == 2 && (!int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out prefix) || prefix > max))
+        if (match.Groups["prefix"].Success
+            && (!int.TryParse(match.Groups["prefix"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out prefix) || prefix > max))
         {
             return false;
         }
@@ -69,6 +78,15 @@ public sealed record TrustedIpRange(IPAddress Network, int Prefix)
 
     public static IReadOnlyList<TrustedIpRange> Split(string stored) =>
         stored.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Parse).ToArray();
+
+    // An IPv4 address is four canonical octets; an IPv6 address is hex groups and colons, optionally ending in
+    // such an IPv4 address (no zone, no brackets); the prefix is decimal without leading zeros.
+    private const string Octet = "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
+    private const string IPv4 = "(?:" + Octet + @"\.){3}" + Octet;
+    private const string IPv6 = "[0-9A-Fa-f:]*:[0-9A-Fa-f:]*(?:" + IPv4 + ")?";
+
+    [GeneratedRegex("^(?<address>" + IPv4 + "|" + IPv6 + @")(?:/(?<prefix>0|[1-9][0-9]{0,2}))?\z", RegexOptions.CultureInvariant)]
+    private static partial Regex CanonicalForm();
 
     private static IPAddress Mask(IPAddress address, int prefix)
     {

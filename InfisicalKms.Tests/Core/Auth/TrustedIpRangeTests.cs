@@ -29,8 +29,46 @@ public sealed class TrustedIpRangeTests
     [InlineData("::/129")]
     [InlineData("fe80::1%eth0")]
     [InlineData("example.com")]
+    [InlineData("10.0.0.1\n")]
+    [InlineData("[2001:db8::1]")]
     public void TryParse_NotAnAddress_ReturnsFalse(string text) =>
         Assert.False(TrustedIpRange.TryParse(text, out _));
+
+    [Theory]
+    [InlineData("1.2.3")]            // inet_aton: 1.2.0.3 (issue #12's probe)
+    [InlineData("0x7f.1")]           // inet_aton: 127.0.0.1 (issue #12's probe)
+    [InlineData("127.1")]            // 127.0.0.1
+    [InlineData("2130706433")]       // 127.0.0.1 as one number
+    [InlineData("010.0.0.1")]        // octal to inet_aton: 8.0.0.1
+    [InlineData("10.0.0.01")]
+    [InlineData("0x0a.0.0.1")]
+    [InlineData("10.0.0.0/08")]
+    [InlineData("10.0.0.0/+8")]
+    [InlineData("::ffff:1.2.3")]
+    [InlineData("::ffff:010.0.0.1")]
+    [InlineData("１０.0.0.1")]        // full-width digits
+    public void TryParse_NonCanonicalForm_ReturnsFalse(string text) =>
+        Assert.False(TrustedIpRange.TryParse(text, out _));
+
+    [Theory]
+    [InlineData("::ffff:10.0.0.1", "::ffff:10.0.0.1", 128)]
+    [InlineData("2001:DB8::1", "2001:db8::1", 128)]
+    [InlineData("::1", "::1", 128)]
+    [InlineData("0.0.0.0", "0.0.0.0", 32)]
+    [InlineData("255.255.255.255/32", "255.255.255.255", 32)]
+    public void TryParse_StandardForms_AreAccepted(string text, string network, int prefix)
+    {
+        Assert.True(TrustedIpRange.TryParse(text, out TrustedIpRange range));
+        Assert.Equal(IPAddress.Parse(network), range.Network);
+        Assert.Equal(prefix, range.Prefix);
+    }
+
+    [Fact]
+    public void Split_StoredForm_ParsesBack()
+    {
+        TrustedIpRange[] ranges = [TrustedIpRange.Parse("10.1.2.3/8"), TrustedIpRange.Parse("2001:db8::/32"), TrustedIpRange.Parse("::ffff:10.0.0.0/104")];
+        Assert.Equal(ranges, TrustedIpRange.Split(TrustedIpRange.Join(ranges)));
+    }
 
     [Theory]
     [InlineData("10.0.0.0/8", "10.200.3.4", true)]

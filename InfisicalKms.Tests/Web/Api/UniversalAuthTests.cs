@@ -91,6 +91,9 @@ public sealed class UniversalAuthTests(PeerAddressKmsFactory factory)
     [InlineData("""{"accessTokenTrustedIps":[{"ipAddress":"2001:db8::/129"}]}""", "accessTokenTrustedIps[0].ipAddress")]
     [InlineData("""{"accessTokenTrustedIps":[{"ipAddress":"10.0.0.1"},{"ipAddress":"10.0.0.0/8/8"}]}""", "accessTokenTrustedIps[1].ipAddress")]
     [InlineData("""{"clientSecretTrustedIps":[{"ipAddress":""}]}""", "clientSecretTrustedIps[0].ipAddress")]
+    [InlineData("""{"accessTokenTrustedIps":[{"ipAddress":"1.2.3"}]}""", "accessTokenTrustedIps[0].ipAddress")]    // issue #12: stored as 1.2.0.3
+    [InlineData("""{"clientSecretTrustedIps":[{"ipAddress":"0x7f.1"}]}""", "clientSecretTrustedIps[0].ipAddress")] // issue #12: stored as 127.0.0.1
+    [InlineData("""{"accessTokenTrustedIps":[{"ipAddress":"010.0.0.1/8"}]}""", "accessTokenTrustedIps[0].ipAddress")]
     public async Task Attach_InvalidTrustedIp_Returns422(string json, string field)
     {
         AdminContext admin = await factory.AdminAsync();
