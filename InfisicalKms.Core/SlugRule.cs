@@ -35,7 +35,7 @@ public static partial class SlugRule
     public static string RandomSuffix(int length) =>
         RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz0123456789", length);
 
-    [GeneratedRegex("^[a-z0-9]+(-[a-z0-9]+)*$")]
+    [GeneratedRegex(@"^[a-z0-9]+(-[a-z0-9]+)*\z")]
     private static partial Regex Pattern();
 
     [GeneratedRegex("[^a-z0-9]+")]

@@ -7,6 +7,6 @@ public static partial class EmailRule
 {
     public static bool IsValid(string email) => Pattern().IsMatch(email);
 
-    [GeneratedRegex(@"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\z")]
     private static partial Regex Pattern();
 }

@@ -97,6 +97,13 @@ public sealed class KeyListAndNameTests(KeyApiFixture api)
     [InlineData("projectId=p&offset=-1", "offset: Number must be greater than or equal to 0")]
     [InlineData("projectId=p&limit=abc", "limit: Expected number, received nan")]
     [InlineData("projectId=p&limit=1.5", "limit: Expected integer, received float")]
+    [InlineData("projectId=p&limit=%205", "limit: Expected number, received nan")]     // issue #12: " 5" was read as 5
+    [InlineData("projectId=p&limit=5%20", "limit: Expected number, received nan")]
+    [InlineData("projectId=p&limit=%2B5", "limit: Expected number, received nan")]
+    [InlineData("projectId=p&limit=1e1", "limit: Expected number, received nan")]
+    [InlineData("projectId=p&limit=0x10", "limit: Expected number, received nan")]
+    [InlineData("projectId=p&offset=Infinity", "offset: Expected number, received nan")]
+    [InlineData("projectId=p&limit=", "limit: Expected number, received nan")]
     [InlineData("projectId=p&orderBy=createdAt", "orderBy: Invalid enum value. Expected 'name', received 'createdAt'")]
     [InlineData("projectId=p&orderDirection=DESC", "orderDirection: Invalid enum value. Expected 'asc' | 'desc', received 'DESC'")]
     [InlineData("orderDirection=up&limit=101&offset=-1", "projectId: Required; offset: Number must be greater than or equal to 0; limit: Number must be less than or equal to 100; orderDirection: Invalid enum value. Expected 'asc' | 'desc', received 'up'")]
