@@ -27,11 +27,8 @@ public sealed class TokenService(IDbContextFactory<KmsDbContext> dbFactory, Logi
         entry.With("clientId", clientId);
         return await audit.RunAsync(entry, async () =>
         {
-            string ipKey = clientIp?.ToString() ?? "unknown";
-            if (limiter.RetryAfterSeconds(ipKey) is { } retryAfter)
-            {
-                throw new KmsRateLimitException(retryAfter);
-            }
+            // Holds this login's place in the address's count until it has succeeded or been counted as failed.
+            using LoginRateLimiter.Attempt attempt = await limiter.BeginAsync(clientIp?.ToString() ?? "unknown", ct);
 
             DateTime now = clock.GetUtcNow().UtcDateTime;
             byte[] presented = Secrets.Hash(clientSecret);
@@ -50,7 +47,7 @@ public sealed class TokenService(IDbContextFactory<KmsDbContext> dbFactory, Logi
                 .ExecuteUpdateAsync(u => u.SetProperty(s => s.NumUses, s => s.NumUses + 1), ct) == 1;
             if (!counted || ua is null)
             {
-                limiter.RecordFailure(ipKey);
+                attempt.Failed();
                 throw new KmsUnauthorizedException("Invalid credentials");
             }
 

@@ -313,6 +313,23 @@ public sealed class LoginAndTokenTests(PeerAddressKmsFactory factory, ClockedKms
         await ApiAssert.OkAsync(await LoginAsync(attacker, clientId, secret));
     }
 
+    [Fact]
+    public async Task Login_BurstOfSixtyConcurrentFailures_LetsExactlyTwentyThrough()
+    {
+        // Issue #12's probe: 60 concurrent failed logins let 21 failures through before the 429.
+        AdminContext admin = await factory.AdminAsync();
+        (string clientId, _) = await UniversalAuthAsync(admin, "burst-limited");
+        HttpClient attacker = factory.FromPeer("198.51.100.60");
+        string wrong = new('1', 64);
+
+        HttpResponseMessage[] answers = await Task.WhenAll(Enumerable.Range(0, 60).Select(_ => LoginAsync(attacker, clientId, wrong)));
+
+        Assert.Equal(20, answers.Count(a => (int)a.StatusCode == 401));
+        Assert.Equal(40, answers.Count(a => (int)a.StatusCode == 429));
+        JsonObject limited = await ApiAssert.ErrorAsync(answers.First(a => (int)a.StatusCode == 429), 429, "RateLimitExceeded");
+        Assert.Matches(@"^Rate limit exceeded\. Please try again in (59|60) seconds$", (string)limited["message"]!);
+    }
+
     private async Task<(string ClientId, string Secret)> UniversalAuthAsync(AdminContext admin, string name, object? attachBody = null)
     {
         string identityId = await CreateIdentityAsync(admin, name);
