@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Serialization;
 using InfisicalKms.Web.Api;
 using InfisicalKms.Web.Components;
 using InfisicalKms.Web.Components.Account;
@@ -20,6 +21,8 @@ public static class WebServiceCollectionExtensions
         builder.AddKmsAccounts();
         builder.Services.AddExceptionHandler<KmsExceptionHandler>();
         builder.Services.AddProblemDetails();
+        // Numbers are numbers on the wire (spec §1.2: no coercion from strings), which the OpenAPI document reflects.
+        builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict);
         builder.Services.AddOpenApi("v1", options => KmsOpenApi.Configure(options));
 
         // Behind a reverse proxy, the client address comes from X-Forwarded-For, but only as reported by

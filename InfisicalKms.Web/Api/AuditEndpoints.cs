@@ -11,22 +11,21 @@ public static partial class AuditEndpoints
 {
     public static RouteGroupBuilder MapAuditEndpoints(this RouteGroupBuilder projects)
     {
-        projects.MapGet("{projectId}/audit-logs", QueryAsync).WithName("AuditLogs_List").Extension();
+        projects.MapGet("{projectId}/audit-logs", QueryAsync).WithName("AuditLogs_List").Query<AuditLogQuery>().Extension();
         projects.MapGet("{projectId}/audit-logs/verify", VerifyAsync).WithName("AuditLogs_Verify").Extension();
         return projects;
     }
 
     private static async Task<Ok<AuditLogResponse>> QueryAsync(HttpContext http, string projectId, AuditLogService auditLogs)
     {
-        IQueryCollection query = http.Request.Query;
-        var v = new RequestValidator();
-        int offset = v.QueryInteger("offset", query["offset"].FirstOrDefault(), 0, 0, int.MaxValue);
-        int limit = v.QueryInteger("limit", query["limit"].FirstOrDefault(), 20, 1, 100);
-        string? eventType = query["eventType"].FirstOrDefault();
-        Guid? keyId = query["keyId"].FirstOrDefault() is { } key ? v.Uuid("keyId", key) : null;
-        Guid? actorId = query["actorId"].FirstOrDefault() is { } actor ? v.Uuid("actorId", actor) : null;
-        DateTime? start = DateTimeParameter(v, "startDate", query["startDate"].FirstOrDefault());
-        DateTime? end = DateTimeParameter(v, "endDate", query["endDate"].FirstOrDefault());
+        var v = RequestValidator.For(http);
+        int offset = v.QueryInteger("offset", v.Query("offset"), 0, 0, int.MaxValue);
+        int limit = v.QueryInteger("limit", v.Query("limit"), 20, 1, 100);
+        string? eventType = v.Query("eventType");
+        Guid? keyId = v.Query("keyId") is { } key ? v.Uuid("keyId", key) : null;
+        Guid? actorId = v.Query("actorId") is { } actor ? v.Uuid("actorId", actor) : null;
+        DateTime? start = DateTimeParameter(v, "startDate", v.Query("startDate"));
+        DateTime? end = DateTimeParameter(v, "endDate", v.Query("endDate"));
         v.ThrowIfInvalid();
         if (start is not null && end is not null && end <= start)
         {

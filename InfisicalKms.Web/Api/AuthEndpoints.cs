@@ -24,7 +24,7 @@ public static class AuthEndpoints
     private static async Task<Ok<LoginResponse>> LoginAsync(HttpContext http, TokenService tokens)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.DefaultLimit);
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         string? clientId = v.String(body, "clientId", required: true);
         string? clientSecret = v.String(body, "clientSecret", required: true);
         v.ThrowIfInvalid();
@@ -49,7 +49,7 @@ public static class AuthEndpoints
     private static async Task<Ok<BootstrapResponse>> BootstrapAsync(HttpContext http, BootstrapService bootstrap)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.DefaultLimit);
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         string? email = v.String(body, "email", required: true, max: 254)?.ToLowerInvariant();
         if (email is not null && !EmailRule.IsValid(email))
         {
@@ -89,7 +89,7 @@ public static class AuthEndpoints
     private static async Task<string> ReadTokenAsync(HttpContext http)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.DefaultLimit);
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         string? token = v.String(body, "accessToken", required: true, trim: false);
         if (token is { Length: 0 })
         {

@@ -18,10 +18,10 @@ public static class BatchEndpoints
 
     public static RouteGroupBuilder MapBatchEndpoints(this RouteGroupBuilder key)
     {
-        key.MapPost("encrypt/batch", EncryptAsync).WithName("Keys_EncryptBatch").JsonBody<BatchBody>().Extension();
-        key.MapPost("decrypt/batch", DecryptAsync).WithName("Keys_DecryptBatch").JsonBody<BatchBody>().Extension();
-        key.MapPost("sign/batch", SignAsync).WithName("Keys_SignBatch").JsonBody<BatchBody>().Extension();
-        key.MapPost("verify/batch", VerifyAsync).WithName("Keys_VerifyBatch").JsonBody<BatchBody>().Extension();
+        key.MapPost("encrypt/batch", EncryptAsync).WithName("Keys_EncryptBatch").JsonBody<BatchBody<EncryptBody>>().Extension();
+        key.MapPost("decrypt/batch", DecryptAsync).WithName("Keys_DecryptBatch").JsonBody<BatchBody<DecryptBody>>().Extension();
+        key.MapPost("sign/batch", SignAsync).WithName("Keys_SignBatch").JsonBody<BatchBody<SignBody>>().Extension();
+        key.MapPost("verify/batch", VerifyAsync).WithName("Keys_VerifyBatch").JsonBody<BatchBody<VerifyBody>>().Extension();
         return key;
     }
 
@@ -68,7 +68,7 @@ public static class BatchEndpoints
         Func<TResult, TItem, BatchItemResult> map)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.CryptoLimit, itemsMember: "items");
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         Guid id = v.Uuid("keyId", keyId);
         JsonElement? items = v.Array(body, "items", required: true, min: 1, max: MaxItems);
         v.ThrowIfInvalid();
@@ -79,7 +79,7 @@ public static class BatchEndpoints
         int index = 0;
         foreach (JsonElement element in items.Value.EnumerateArray())
         {
-            var item = new RequestValidator();
+            RequestValidator item = v.ForItems("items");
             TItem parsed = default!;
             if (element.ValueKind != JsonValueKind.Object)
             {

@@ -28,7 +28,7 @@ public static class CryptoEndpoints
     private static async Task<Ok<EncryptResponse>> EncryptAsync(HttpContext http, string keyId, KeyCryptoService crypto)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.CryptoLimit);
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         Guid id = v.Uuid("keyId", keyId);
         byte[]? plaintext = v.Base64(body, "plaintext", required: true, MaxData);
         byte[]? aad = v.Base64(body, "associatedData", required: false, MaxAssociatedData);
@@ -40,7 +40,7 @@ public static class CryptoEndpoints
     private static async Task<Ok<DecryptResponse>> DecryptAsync(HttpContext http, string keyId, KeyCryptoService crypto)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.CryptoLimit);
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         Guid id = v.Uuid("keyId", keyId);
         byte[]? ciphertext = v.Base64(body, "ciphertext", required: true, MaxCiphertext);
         byte[]? aad = v.Base64(body, "associatedData", required: false, MaxAssociatedData);
@@ -64,7 +64,7 @@ public static class CryptoEndpoints
     private static async Task<Ok<SignResponse>> SignAsync(HttpContext http, string keyId, KeyCryptoService crypto)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.CryptoLimit);
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         Guid id = v.Uuid("keyId", keyId);
         SigningAlgorithm? algorithm = v.Enum(body, "signingAlgorithm", SigningAlgorithms.Wire, required: true);
         byte[]? data = v.Base64(body, "data", required: true, MaxData);
@@ -77,7 +77,7 @@ public static class CryptoEndpoints
     private static async Task<Ok<VerifyResponse>> VerifyAsync(HttpContext http, string keyId, KeyCryptoService crypto)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.CryptoLimit);
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         Guid id = v.Uuid("keyId", keyId);
         SigningAlgorithm? algorithm = v.Enum(body, "signingAlgorithm", SigningAlgorithms.Wire, required: true);
         byte[]? data = v.Base64(body, "data", required: true, MaxData);

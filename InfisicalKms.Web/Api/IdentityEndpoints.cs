@@ -15,7 +15,7 @@ public static class IdentityEndpoints
     public static RouteGroupBuilder MapIdentityEndpoints(this RouteGroupBuilder api)
     {
         api.MapPost("identities", CreateAsync).WithName("Identities_Create").JsonBody<CreateIdentityBody>().Infisical();
-        api.MapGet("identities", ListAsync).WithName("Identities_List").Extension();
+        api.MapGet("identities", ListAsync).WithName("Identities_List").Query<IdentityListQuery>().Extension();
         api.MapDelete("identities/{identityId}", DeleteAsync).WithName("Identities_Delete").Infisical();
 
         RouteGroupBuilder ua = api.MapGroup("auth/universal-auth/identities/{identityId}");
@@ -23,14 +23,14 @@ public static class IdentityEndpoints
         ua.MapGet("", GetAsync).WithName("UniversalAuth_Get").Infisical();
         ua.MapPost("client-secrets", CreateSecretAsync).WithName("ClientSecrets_Create").JsonBody<CreateClientSecretBody>().Infisical();
         ua.MapGet("client-secrets", ListSecretsAsync).WithName("ClientSecrets_List").Infisical();
-        ua.MapPost("client-secrets/{clientSecretId}/revoke", RevokeSecretAsync).WithName("ClientSecrets_Revoke").Infisical();
+        ua.MapPost("client-secrets/{clientSecretId}/revoke", RevokeSecretAsync).WithName("ClientSecrets_Revoke").JsonBody<EmptyBody>().Infisical();
         return api;
     }
 
     private static async Task<Ok<IdentityResponse>> CreateAsync(HttpContext http, IdentityService identities)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.DefaultLimit);
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         string? name = v.String(body, "name", required: true, min: 1, max: 64);
         string? orgId = v.String(body, "organizationId", required: true, trim: false);
         if (orgId is { Length: 0 })
@@ -46,10 +46,10 @@ public static class IdentityEndpoints
 
     private static async Task<Ok<IdentityListResponse>> ListAsync(HttpContext http, IdentityService identities)
     {
-        string? orgId = http.Request.Query["organizationId"].FirstOrDefault();
+        var v = RequestValidator.For(http);
+        string? orgId = v.Query("organizationId");
         if (string.IsNullOrEmpty(orgId))
         {
-            var v = new RequestValidator();
             v.Fail("organizationId", "Required");
             v.ThrowIfInvalid();
         }
@@ -68,7 +68,7 @@ public static class IdentityEndpoints
     private static async Task<Ok<UniversalAuthResponse>> AttachAsync(HttpContext http, string identityId, IdentityService identities)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.DefaultLimit);
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         v.Uuid("identityId", identityId);
         long ttl = v.Integer(body, "accessTokenTTL", required: false, 1, MaxTtl) ?? 7200;
         long maxTtl = v.Integer(body, "accessTokenMaxTTL", required: false, 1, MaxTtl) ?? 2_592_000;
@@ -90,7 +90,7 @@ public static class IdentityEndpoints
     private static async Task<Ok<CreatedClientSecretResponse>> CreateSecretAsync(HttpContext http, string identityId, IdentityService identities)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.DefaultLimit);
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         v.Uuid("identityId", identityId);
         string description = v.String(body, "description", required: false, max: 256) ?? "";
         long ttl = v.Integer(body, "ttl", required: false, 0, MaxTtl) ?? 0;
@@ -111,7 +111,7 @@ public static class IdentityEndpoints
     private static async Task<Ok<ClientSecretResponse>> RevokeSecretAsync(HttpContext http, string identityId, string clientSecretId, IdentityService identities)
     {
         await RequestBody.ReadObjectAsync(http, RequestBody.DefaultLimit);   // [BODY] rules apply; members are ignored
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         v.Uuid("identityId", identityId);
         v.Uuid("clientSecretId", clientSecretId);
         v.ThrowIfInvalid();

@@ -19,7 +19,7 @@ public static class ImportEndpoints
     private static async Task<Ok<BulkImportResponse>> ImportAsync(HttpContext http, KeyImportService import)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.DefaultLimit);
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         string? projectId = v.ProjectId(body);
         IReadOnlyList<ImportEntry> entries = ReadEntries(v, body);
         v.ThrowIfInvalid();

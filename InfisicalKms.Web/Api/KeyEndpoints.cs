@@ -11,8 +11,8 @@ public static class KeyEndpoints
     public static RouteGroupBuilder MapKeyEndpoints(this RouteGroupBuilder keys)
     {
         keys.MapPost("", CreateAsync).WithName("Keys_Create").JsonBody<CreateKeyBody>().Infisical();
-        keys.MapGet("", ListAsync).WithName("Keys_List").Infisical();
-        keys.MapGet("key-name/{keyName}", GetByNameAsync).WithName("Keys_GetByName").Infisical();
+        keys.MapGet("", ListAsync).WithName("Keys_List").Query<KeyListQuery>().Infisical();
+        keys.MapGet("key-name/{keyName}", GetByNameAsync).WithName("Keys_GetByName").Query<KeyByNameQuery>().Infisical();
         keys.MapGet("{keyId}", GetAsync).WithName("Keys_Get").Infisical();
         keys.MapPatch("{keyId}", UpdateAsync).WithName("Keys_Update").JsonBody<UpdateKeyBody>().Infisical();
         keys.MapDelete("{keyId}", DeleteAsync).WithName("Keys_Delete").Infisical();
@@ -22,7 +22,7 @@ public static class KeyEndpoints
     private static async Task<Ok<KeyResponse>> CreateAsync(HttpContext http, KeyService keys)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.DefaultLimit);
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         string? projectId = v.ProjectId(body);
         string? name = v.Slug(body, "name", "Name", 1, 32, required: true);
         string? description = v.String(body, "description", required: false, max: 500);
@@ -49,29 +49,28 @@ public static class KeyEndpoints
 
     private static async Task<Ok<KeyListResponse>> ListAsync(HttpContext http, KeyService keys)
     {
-        IQueryCollection query = http.Request.Query;
-        var v = new RequestValidator();
-        string? projectId = query["projectId"].FirstOrDefault();
+        var v = RequestValidator.For(http);
+        string? projectId = v.Query("projectId");
         if (string.IsNullOrEmpty(projectId))
         {
             v.Fail("projectId", "Required");
         }
 
-        int offset = v.QueryInteger("offset", query["offset"].FirstOrDefault(), 0, 0, int.MaxValue);
-        int limit = v.QueryInteger("limit", query["limit"].FirstOrDefault(), 100, 1, 100);
-        if (query["orderBy"].FirstOrDefault() is { } orderBy && orderBy != "name")
+        int offset = v.QueryInteger("offset", v.Query("offset"), 0, 0, int.MaxValue);
+        int limit = v.QueryInteger("limit", v.Query("limit"), 100, 1, 100);
+        if (v.Query("orderBy") is { } orderBy && orderBy != "name")
         {
             v.Fail("orderBy", $"Invalid enum value. Expected 'name', received '{orderBy}'");
         }
 
-        string direction = query["orderDirection"].FirstOrDefault() ?? "asc";
+        string direction = v.Query("orderDirection") ?? "asc";
         if (direction is not ("asc" or "desc"))
         {
             v.Fail("orderDirection", $"Invalid enum value. Expected 'asc' | 'desc', received '{direction}'");
         }
 
         v.ThrowIfInvalid();
-        string? search = query["search"].FirstOrDefault()?.Trim();
+        string? search = v.Query("search")?.Trim();
         var request = new ListKeysRequest(projectId!, offset, limit, direction == "desc", string.IsNullOrEmpty(search) ? null : search);
         KeyPage page = await keys.ListAsync(KmsAuthFilter.Caller(http), request, http.RequestAborted);
         return TypedResults.Ok(new KeyListResponse(page.Keys.Select(KeyDto.From).ToArray(), page.TotalCount));
@@ -79,9 +78,9 @@ public static class KeyEndpoints
 
     private static async Task<Ok<KeyResponse>> GetByNameAsync(HttpContext http, string keyName, KeyService keys)
     {
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         string? name = v.CheckSlug("keyName", keyName.Trim(), "Key name", 1, 64);
-        string? projectId = http.Request.Query["projectId"].FirstOrDefault();
+        string? projectId = v.Query("projectId");
         if (string.IsNullOrEmpty(projectId))
         {
             v.Fail("projectId", "Project ID is required");
@@ -101,7 +100,7 @@ public static class KeyEndpoints
     private static async Task<Ok<KeyResponse>> UpdateAsync(HttpContext http, string keyId, KeyService keys)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.DefaultLimit);
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         Guid id = v.Uuid("keyId", keyId);
         string? name = v.Slug(body, "name", "Name", 1, 32, required: false);
         string? description = v.String(body, "description", required: false, max: 500);

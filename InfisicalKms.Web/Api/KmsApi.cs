@@ -21,6 +21,9 @@ public static class KmsApi
     /// </summary>
     public static RouteHandlerBuilder JsonBody<TBody>(this RouteHandlerBuilder route) => route.WithMetadata(new JsonRequestBody(typeof(TBody)));
 
+    /// <summary>Documents the route's query parameters: the members of <typeparamref name="TQuery"/>.</summary>
+    public static RouteHandlerBuilder Query<TQuery>(this RouteHandlerBuilder route) => route.WithMetadata(new QueryParameters(typeof(TQuery)));
+
     /// <summary>Labels a route <c>x-compatibility: infisical</c> in the OpenAPI document (spec §0 labels).</summary>
     public static RouteHandlerBuilder Infisical(this RouteHandlerBuilder route) => route.WithMetadata(new CompatibilityLabel("infisical"));
 

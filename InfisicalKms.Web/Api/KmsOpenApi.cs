@@ -50,6 +50,7 @@ public static class KmsOpenApi
                 operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("Bearer", context.Document)] = [] }];
             }
         });
+        ContractSchemas.Configure(options);   // after the transformer above, which adds the request bodies
         return options;
     }
 

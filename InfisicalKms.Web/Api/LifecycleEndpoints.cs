@@ -10,7 +10,7 @@ public static class LifecycleEndpoints
 {
     public static RouteGroupBuilder MapLifecycleEndpoints(this RouteGroupBuilder key)
     {
-        key.MapPost("rotate", RotateAsync).WithName("Keys_Rotate").Infisical();
+        key.MapPost("rotate", RotateAsync).WithName("Keys_Rotate").JsonBody<EmptyBody>().Infisical();
         key.MapGet("versions", VersionsAsync).WithName("Keys_Versions").Extension();
         key.MapPut("rotation-schedule", ScheduleAsync).WithName("Keys_RotationSchedule").JsonBody<RotationScheduleBody>().Extension();
         key.MapGet("private-key", ExportAsync).WithName("Keys_PrivateKey").Infisical();
@@ -39,7 +39,7 @@ public static class LifecycleEndpoints
     private static async Task<Ok<KeyResponse>> ScheduleAsync(HttpContext http, string keyId, KeyLifecycleService lifecycle)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.DefaultLimit);
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         Guid id = v.Uuid("keyId", keyId);
         bool? enabled = v.Boolean(body, "enabled", required: true);
         long? interval = v.Integer(body, "intervalDays", required: false, 1, 365);
@@ -62,7 +62,7 @@ public static class LifecycleEndpoints
     private static async Task<Ok<BulkExportResponse>> BulkExportAsync(HttpContext http, KeyLifecycleService lifecycle)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.DefaultLimit);
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         var keyRefs = new List<KeyRef>();
         if (v.Array(body, "keyIds", required: true, min: 1, max: 100) is { } ids)
         {

@@ -22,7 +22,7 @@ public static class MacEndpoints
     private static async Task<Ok<MacResponse>> GenerateMacAsync(HttpContext http, string keyId, KeyMacService macs)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.CryptoLimit);
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         Guid id = v.Uuid("keyId", keyId);
         byte[]? data = v.Base64(body, "data", required: true, CryptoEndpoints.MaxData);
         v.ThrowIfInvalid();
@@ -33,7 +33,7 @@ public static class MacEndpoints
     private static async Task<Ok<VerifyMacResponse>> VerifyMacAsync(HttpContext http, string keyId, KeyMacService macs)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.CryptoLimit);
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         Guid id = v.Uuid("keyId", keyId);
         byte[]? data = v.Base64(body, "data", required: true, CryptoEndpoints.MaxData);
         byte[]? mac = v.Base64(body, "mac", required: true, MaxMac);
@@ -45,7 +45,7 @@ public static class MacEndpoints
     private static async Task<Ok<DataKeyResponse>> DataKeyAsync(HttpContext http, string keyId, KeyMacService macs)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.CryptoLimit);
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         Guid id = v.Uuid("keyId", keyId);
         long? keySize = v.Integer(body, "keySize", required: false, long.MinValue, long.MaxValue);
         if (keySize is not (null or 16 or 32))
@@ -69,7 +69,7 @@ public static class MacEndpoints
     private static async Task<Ok<EncryptResponse>> RewrapAsync(HttpContext http, string keyId, KeyMacService macs)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.CryptoLimit);
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         Guid id = v.Uuid("keyId", keyId);
         byte[]? ciphertext = v.Base64(body, "ciphertext", required: true, CryptoEndpoints.MaxCiphertext);
         byte[]? aad = v.Base64(body, "associatedData", required: false, CryptoEndpoints.MaxAssociatedData);

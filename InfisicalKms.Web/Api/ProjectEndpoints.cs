@@ -29,7 +29,7 @@ public static class ProjectEndpoints
     private static async Task<Ok<ProjectResponse>> CreateAsync(HttpContext http, ProjectService projects)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.DefaultLimit);
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         string? name = v.String(body, "projectName", required: true, min: 1, max: 64);
         string? description = v.String(body, "projectDescription", required: false, max: 1024);
         string? slug = v.Slug(body, "slug", "Slug", 5, 36, required: false);
@@ -55,7 +55,7 @@ public static class ProjectEndpoints
     private static async Task<Ok<IdentityMembershipResponse>> AddIdentityAsync(HttpContext http, string projectId, string identityId, MembershipService memberships)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.DefaultLimit);
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         Guid id = v.Uuid("identityId", identityId);
         ProjectRole role = v.Enum(body, "role", ProjectRoles.Wire) ?? ProjectRole.NoAccess;
         v.ThrowIfInvalid();
@@ -79,7 +79,7 @@ public static class ProjectEndpoints
     private static async Task<Ok<UserMembershipResponse>> AddUserAsync(HttpContext http, string projectId, MembershipService memberships)
     {
         JsonElement body = await RequestBody.ReadObjectAsync(http, RequestBody.DefaultLimit);
-        var v = new RequestValidator();
+        var v = RequestValidator.For(http);
         string? email = v.String(body, "email", required: true);
         if (email is not null && !EmailRule.IsValid(email))
         {

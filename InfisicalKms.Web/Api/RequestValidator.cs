@@ -11,9 +11,42 @@ namespace InfisicalKms.Web.Api;
 /// each field, with the exact messages of spec §4. Call in the order of the route's table, then
 /// <see cref="ThrowIfInvalid"/>.
 /// </summary>
+/// <remarks>
+/// Body and query fields are read only through a validator bound to the route's documented contract
+/// (<see cref="For"/>, and <see cref="ForItems"/> for a batch's items); a field the contract does not name is
+/// refused with <see cref="InvalidOperationException"/>. A validator made with <c>new</c> checks path values only.
+/// </remarks>
 public sealed partial class RequestValidator
 {
     private readonly List<ValidationIssue> _issues = [];
+    private readonly HttpContext? _http;
+    private readonly RequestContract? _contract;
+    private readonly string _prefix;
+
+    public RequestValidator()
+        : this(null, null, "")
+    {
+    }
+
+    private RequestValidator(HttpContext? http, RequestContract? contract, string prefix)
+    {
+        _http = http;
+        _contract = contract;
+        _prefix = prefix;
+    }
+
+    /// <summary>A validator for the route <paramref name="http"/> is on, bound to that route's contract.</summary>
+    public static RequestValidator For(HttpContext http) => new(http, RequestContract.For(http.GetEndpoint()), "");
+
+    /// <summary>A validator for one element of the array <paramref name="field"/>, with field names relative to the element.</summary>
+    public RequestValidator ForItems(string field) => new(null, _contract, $"{_prefix}{field}[].");
+
+    /// <summary>A query parameter's raw text, or null when absent.</summary>
+    public string? Query(string name)
+    {
+        Contract().RequireQuery(name);
+        return _http!.Request.Query[name].FirstOrDefault();
+    }
 
     public bool IsValid => _issues.Count == 0;
 
@@ -53,6 +86,7 @@ public sealed partial class RequestValidator
     /// <param name="field">The reported path; the member read is its last segment (<c>keys[3].keyMaterial</c> reads <c>keyMaterial</c>).</param>
     public JsonElement? Value(JsonElement body, string field, bool required)
     {
+        Contract().RequireBodyField(_prefix + field);
         if (body.TryGetProperty(field[(field.LastIndexOf('.') + 1)..], out JsonElement value) && value.ValueKind != JsonValueKind.Null)
         {
             return value;
@@ -290,6 +324,9 @@ public sealed partial class RequestValidator
         JsonValueKind.Object => "object",
         _ => "null",
     };
+
+    private RequestContract Contract() =>
+        _contract ?? throw new InvalidOperationException("Request fields are read through RequestValidator.For(http), bound to the route's contract.");
 
     [GeneratedRegex(@"^-?[0-9]+(\.[0-9]+)?\z", RegexOptions.CultureInvariant)]
     private static partial Regex DecimalNumber();

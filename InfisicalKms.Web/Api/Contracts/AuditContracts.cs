@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using InfisicalKms.Core.Audit;
 
 namespace InfisicalKms.Web.Api.Contracts;
@@ -21,3 +22,13 @@ public sealed record AuditVerifyResponse(bool Valid, long Checked, string? First
 {
     public static AuditVerifyResponse From(AuditChainReport r) => new(r.Valid, r.Checked, r.FirstInvalidId?.ToString());
 }
+
+/// <summary>The audit query's parameters (spec §10.7.1); dates are RFC 3339 date-times.</summary>
+public sealed record AuditLogQuery(
+    [property: Range(0, int.MaxValue)] int? Offset,
+    [property: Range(1, 100)] int? Limit,
+    string? EventType,
+    Guid? KeyId,
+    Guid? ActorId,
+    DateTimeOffset? StartDate,
+    DateTimeOffset? EndDate);

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace InfisicalKms.Web.Api.Contracts;
 
 public sealed record LoginResponse(string AccessToken, long ExpiresIn, long AccessTokenMaxTTL, string TokenType);
@@ -26,8 +28,14 @@ public sealed record RootKeyInfo(
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     string? Model = null);
 
+// Request records (spec §8.2–§8.5). They document the routes (OpenAPI) and bound what handlers may read
+// (RequestContract); handlers read the JSON themselves to give spec §4's messages.
+
 public sealed record LoginBody(string ClientId, string ClientSecret);
 
-public sealed record AccessTokenBody(string AccessToken);
+public sealed record AccessTokenBody([property: MinLength(1)] string AccessToken);
 
-public sealed record BootstrapBody(string Email, string Password, string Organization);
+public sealed record BootstrapBody(
+    [property: EmailAddress, MaxLength(254)] string Email,
+    [property: Length(12, 128)] string Password,
+    [property: Length(1, 64)] string Organization);

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using InfisicalKms.Core.Auth;
 using InfisicalKms.Core.Identities;
 using InfisicalKms.Core.Organizations;
@@ -49,11 +50,25 @@ public sealed record ClientSecretResponse(ClientSecretDto ClientSecretData);
 
 public sealed record ClientSecretListResponse(IReadOnlyList<ClientSecretDto> ClientSecretData);
 
-public sealed record CreateIdentityBody(string Name, string OrganizationId, string? Role);
+// Request records (spec §8.7–§8.9, §8.12).
 
+public sealed record CreateIdentityBody(
+    [property: Length(1, 64)] string Name,
+    [property: MinLength(1)] string OrganizationId,
+    [property: WireEnum<OrgRole>] string? Role);
+
+/// <summary>An IPv4 or IPv6 address or CIDR block in its standard text form (spec §8.12).</summary>
 public sealed record TrustedIpBody(string IpAddress);
 
 public sealed record AttachUniversalAuthBody(
-    long? AccessTokenTTL, long? AccessTokenMaxTTL, IReadOnlyList<TrustedIpBody>? AccessTokenTrustedIps, IReadOnlyList<TrustedIpBody>? ClientSecretTrustedIps);
+    [property: Range(1, 315_360_000)] long? AccessTokenTTL,
+    [property: Range(1, 315_360_000)] long? AccessTokenMaxTTL,
+    [property: Length(1, 100)] IReadOnlyList<TrustedIpBody>? AccessTokenTrustedIps,
+    [property: Length(1, 100)] IReadOnlyList<TrustedIpBody>? ClientSecretTrustedIps);
 
-public sealed record CreateClientSecretBody(string? Description, long? Ttl, long? NumUsesLimit);
+public sealed record CreateClientSecretBody(
+    [property: MaxLength(256)] string? Description,
+    [property: Range(0, 315_360_000)] long? Ttl,
+    [property: Range(0, int.MaxValue)] long? NumUsesLimit);
+
+public sealed record IdentityListQuery([property: MinLength(1)] string OrganizationId);

@@ -1,4 +1,6 @@
 using System.Text.Json.Serialization;
+using System.ComponentModel.DataAnnotations;
+using InfisicalKms.Core.Crypto;
 using InfisicalKms.Core.Keys;
 
 namespace InfisicalKms.Web.Api.Contracts;
@@ -37,16 +39,44 @@ public sealed record SignResponse(string Signature, string KeyId, string Signing
 
 public sealed record VerifyResponse(bool SignatureValid, string KeyId, string SigningAlgorithm);
 
-// Request shapes, for the OpenAPI document. Handlers read the JSON themselves to give spec §4's messages.
+// Request records (spec §7.1–§7.12).
 
-public sealed record CreateKeyBody(string ProjectId, string Name, string? Description, string? KeyUsage, string? Algorithm, string? EncryptionAlgorithm, bool? IsExportable);
+public sealed record CreateKeyBody(
+    [property: MinLength(1)] string ProjectId,
+    [property: Slug(1, 32)] string Name,
+    [property: MaxLength(500)] string? Description,
+    [property: WireEnum<Core.Keys.KeyUsage>] string? KeyUsage,
+    [property: WireEnum<KeyAlgorithm>] string? Algorithm,
+    [property: WireEnum<KeyAlgorithm>] string? EncryptionAlgorithm,
+    bool? IsExportable);
 
-public sealed record UpdateKeyBody(string? Name, string? Description, bool? IsDisabled);
+public sealed record UpdateKeyBody([property: Slug(1, 32)] string? Name, [property: MaxLength(500)] string? Description, bool? IsDisabled);
 
-public sealed record EncryptBody(string Plaintext, string? AssociatedData);
+public sealed record EncryptBody(
+    [property: Base64(CryptoEndpoints.MaxData)] string Plaintext,
+    [property: Base64(CryptoEndpoints.MaxAssociatedData)] string? AssociatedData);
 
-public sealed record DecryptBody(string Ciphertext, string? AssociatedData);
+public sealed record DecryptBody(
+    [property: Base64(CryptoEndpoints.MaxCiphertext)] string Ciphertext,
+    [property: Base64(CryptoEndpoints.MaxAssociatedData)] string? AssociatedData);
 
-public sealed record SignBody(string SigningAlgorithm, string Data, bool? IsDigest);
+public sealed record SignBody(
+    [property: WireEnum<SigningAlgorithm>] string SigningAlgorithm,
+    [property: Base64(CryptoEndpoints.MaxData)] string Data,
+    bool? IsDigest);
 
-public sealed record VerifyBody(string SigningAlgorithm, string Data, string Signature, bool? IsDigest);
+public sealed record VerifyBody(
+    [property: WireEnum<SigningAlgorithm>] string SigningAlgorithm,
+    [property: Base64(CryptoEndpoints.MaxData)] string Data,
+    [property: Base64(CryptoEndpoints.MaxSignature)] string Signature,
+    bool? IsDigest);
+
+public sealed record KeyListQuery(
+    [property: MinLength(1)] string ProjectId,
+    [property: Range(0, int.MaxValue)] int? Offset,
+    [property: Range(1, 100)] int? Limit,
+    [property: AllowedValues("name")] string? OrderBy,
+    [property: AllowedValues("asc", "desc")] string? OrderDirection,
+    string? Search);
+
+public sealed record KeyByNameQuery([property: MinLength(1)] string ProjectId);

@@ -1,4 +1,6 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
+using InfisicalKms.Core.Keys;
 
 namespace InfisicalKms.Web.Api.Contracts;
 
@@ -39,18 +41,31 @@ public sealed record BatchItemError(int StatusCode, string Message);
 
 public sealed record BatchResponse(IReadOnlyList<BatchItemResult> Items);
 
-public sealed record RotationScheduleBody(bool Enabled, int? IntervalDays);
+// Request records (spec §7.13–§7.18, §10.1–§10.6).
 
-public sealed record BulkExportBody(IReadOnlyList<string> KeyIds);
+/// <summary>A body whose members are all ignored (rotate, revoke a client secret); [BODY] rules still apply.</summary>
+public sealed record EmptyBody;
 
-public sealed record ImportKeyBody(string Name, string? Description, string? KeyUsage, string? Algorithm, string? EncryptionAlgorithm, string KeyMaterial, bool? IsExportable);
+public sealed record RotationScheduleBody(bool Enabled, [property: Range(1, 365)] int? IntervalDays);
 
-public sealed record BulkImportBody(string ProjectId, IReadOnlyList<ImportKeyBody> Keys);
+public sealed record BulkExportBody([property: Length(1, 100)] IReadOnlyList<Guid> KeyIds);
 
-public sealed record DataBody(string Data);
+public sealed record ImportKeyBody(
+    [property: Slug(1, 32)] string Name,
+    [property: MaxLength(500)] string? Description,
+    [property: WireEnum<Core.Keys.KeyUsage>] string? KeyUsage,
+    [property: WireEnum<KeyAlgorithm>] string? Algorithm,
+    [property: WireEnum<KeyAlgorithm>] string? EncryptionAlgorithm,
+    [property: Base64(ImportEndpoints.MaxKeyMaterial, minBytes: 1)] string KeyMaterial,
+    bool? IsExportable);
 
-public sealed record VerifyMacBody(string Data, string Mac);
+public sealed record BulkImportBody([property: MinLength(1)] string ProjectId, [property: Length(1, 100)] IReadOnlyList<ImportKeyBody> Keys);
 
-public sealed record DataKeyBody(int? KeySize, string? AssociatedData);
+public sealed record DataBody([property: Base64(CryptoEndpoints.MaxData)] string Data);
 
-public sealed record BatchBody(IReadOnlyList<System.Text.Json.JsonElement> Items);
+public sealed record VerifyMacBody([property: Base64(CryptoEndpoints.MaxData)] string Data, [property: Base64(MacEndpoints.MaxMac)] string Mac);
+
+public sealed record DataKeyBody([property: AllowedValues(16, 32)] int? KeySize, [property: Base64(CryptoEndpoints.MaxAssociatedData)] string? AssociatedData);
+
+/// <summary>A batch (spec §10.6): 1–1000 items, each validated and processed on its own.</summary>
+public sealed record BatchBody<TItem>([property: Length(1, BatchEndpoints.MaxItems)] IReadOnlyList<TItem> Items);

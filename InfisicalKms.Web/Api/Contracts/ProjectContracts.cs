@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using InfisicalKms.Core.Access;
 using InfisicalKms.Core.Projects;
 
@@ -45,8 +46,14 @@ public sealed record UserMembershipResponse(UserMembershipDto Membership);
 
 public sealed record UserMembershipListResponse(IReadOnlyList<UserMembershipDto> Memberships);
 
-public sealed record CreateProjectBody(string ProjectName, string? ProjectDescription, string? Slug, string? Type);
+// Request records (spec §8.6, §8.10, §8.11).
 
-public sealed record RoleBody(string? Role);
+public sealed record CreateProjectBody(
+    [property: Length(1, 64)] string ProjectName,
+    [property: MaxLength(1024)] string? ProjectDescription,
+    [property: Slug(5, 36)] string? Slug,
+    [property: AllowedValues("kms")] string? Type);
 
-public sealed record UserMembershipBody(string Email, string? Role);
+public sealed record RoleBody([property: WireEnum<ProjectRole>] string? Role);
+
+public sealed record UserMembershipBody([property: EmailAddress] string Email, [property: WireEnum<ProjectRole>] string? Role);
