@@ -5,6 +5,7 @@ using InfisicalKms.Web.Components;
 using InfisicalKms.Web.Components.Account;
 using InfisicalKms.Web.Http;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using MudBlazor;
 using MudBlazor.Services;
 
@@ -24,6 +25,10 @@ public static class WebServiceCollectionExtensions
         // Numbers are numbers on the wire (spec §1.2: no coercion from strings), which the OpenAPI document reflects.
         builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict);
         builder.Services.AddOpenApi("v1", options => KmsOpenApi.Configure(options));
+        // Requests Kestrel refuses itself (malformed request line, URL or headers too large) get the JSON
+        // error body too; see Http/KestrelRefusals.cs.
+        builder.Services.Configure<KestrelServerOptions>(kestrel =>
+            kestrel.ConfigureEndpointDefaults(listen => listen.UseKestrelRefusalBodies()));
 
         // Behind a reverse proxy, the client address comes from X-Forwarded-For, but only as reported by
         // the proxies the operator lists (spec §1.11).
@@ -43,6 +48,7 @@ public static class WebServiceCollectionExtensions
 
     public static WebApplication UseKmsWeb(this WebApplication app)
     {
+        app.UseKestrelRefusalTracking();   // first: it must see every request enter the app
         app.UseForwardedHeaders();
         app.UseExceptionHandler();
         // The not-found page is for people; the API always answers with its own JSON error bodies.

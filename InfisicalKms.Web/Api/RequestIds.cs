@@ -12,10 +12,13 @@ public static class RequestIds
     {
         if (http.Items[ItemKey] is not string id)
         {
-            id = "req-" + RandomNumberGenerator.GetString(Alphabet, 12);
+            id = New();
             http.Items[ItemKey] = id;
         }
 
         return id;
     }
+
+    /// <summary>A fresh ID, for a response written outside any <see cref="HttpContext"/> (Kestrel's refusals).</summary>
+    public static string New() => "req-" + RandomNumberGenerator.GetString(Alphabet, 12);
 }
