@@ -9,6 +9,8 @@ namespace InfisicalKms.Web.Api;
 /// </summary>
 public sealed class KmsExceptionHandler(ILogger<KmsExceptionHandler> logger) : IExceptionHandler
 {
+    public const string BodyFramingMessage = "The request body is not valid HTTP: its chunked encoding or length is malformed";
+
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
         if (!http.Request.Path.StartsWithSegments("/api"))
@@ -25,6 +27,11 @@ public sealed class KmsExceptionHandler(ILogger<KmsExceptionHandler> logger) : I
                 break;
             case BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }:
                 await ApiErrors.WriteAsync(http, 413, "PayloadTooLarge", "Request body exceeds the limit");
+                break;
+            case BadHttpRequestException:
+                // Kestrel found the body's framing broken while the handler read it: a bad chunk size or
+                // a body shorter than its Content-Length. The client's fault, and Kestrel closes the connection.
+                await ApiErrors.WriteAsync(http, 400, "BadRequest", BodyFramingMessage);
                 break;
             default:
                 // Core never puts secrets or data in exception messages, so the type and stack are safe to log.

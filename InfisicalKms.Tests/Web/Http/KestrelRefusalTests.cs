@@ -36,6 +36,26 @@ public sealed partial class KestrelRefusalTests(KestrelRefusalServer server) : I
         await AssertRefusedAsync(Get("/api/status", $"X-Large: {new string('a', 33_000)}\r\n"), 431, "RequestHeaderFieldsTooLarge", HeadersMessage);
 
     [Fact]
+    public async Task MalformedChunkedBody_OnApiRoute_Returns400WithErrorBody()
+    {
+        // Kestrel finds the bad chunk size only when the handler reads the body, so the app writes this answer.
+        await using RawHttpConnection connection = await server.ConnectAsync();
+
+        await connection.SendAsync(Encoding.ASCII.GetBytes("POST /api/v1/auth/universal-auth/login HTTP/1.1\r\nHost: localhost\r\n" +
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"));
+        RawHttpResponse response = await connection.ReadResponseAsync();
+
+        Assert.Equal(400, response.Status);
+        Assert.Contains("no-store", response.Header("Cache-Control"));
+        JsonObject body = JsonNode.Parse(response.Body)!.AsObject();
+        Assert.Equal(["reqId", "statusCode", "message", "error"], body.Select(p => p.Key));
+        Assert.Equal(response.Header("X-Request-Id"), (string?)body["reqId"]);
+        Assert.Equal("BadRequest", (string?)body["error"]);
+        Assert.Equal("The request body is not valid HTTP: its chunked encoding or length is malformed", (string?)body["message"]);
+        Assert.Empty(await connection.ReadToEndAsync());   // Kestrel closes a connection whose framing is lost
+    }
+
+    [Fact]
     public async Task KeepAlive_TwoGoodRequestsThenBadOne_AnswersNormallyThenWithErrorBody()
     {
         await using RawHttpConnection connection = await server.ConnectAsync();
