@@ -49,7 +49,7 @@ public static class ProjectAccess
     public static async Task<(Project Project, ProjectRole Role)> RequireProjectAsync(
         KmsDbContext db, Actor actor, string projectId, AuditEntry? audit, CancellationToken ct, params Permission[] permissions)
     {
-        Project? project = Guid.TryParse(projectId, out Guid id)
+        Project? project = Uuids.TryParse(projectId, out Guid id)
             ? await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == id, ct)
             : null;
         ProjectRole? role = project is null ? null : await EffectiveRoleAsync(db, actor, project.Id, project.OrganizationId, ct);

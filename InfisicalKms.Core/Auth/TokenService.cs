@@ -19,7 +19,7 @@ public sealed class TokenService(IDbContextFactory<KmsDbContext> dbFactory, Logi
     public async Task<TokenGrant> LoginAsync(string clientId, string clientSecret, IPAddress? clientIp, RequestOrigin origin, CancellationToken ct)
     {
         await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-        UniversalAuthConfig? ua = Guid.TryParse(clientId, out Guid cid)
+        UniversalAuthConfig? ua = Uuids.TryParse(clientId, out Guid cid)
             ? await db.UniversalAuths.AsNoTracking().FirstOrDefaultAsync(u => u.ClientId == cid, ct)
             : null;
         MachineIdentity? owner = ua is null ? null : await db.Identities.AsNoTracking().FirstOrDefaultAsync(i => i.Id == ua.IdentityId, ct);

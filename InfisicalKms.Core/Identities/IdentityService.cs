@@ -181,7 +181,7 @@ public sealed class IdentityService(IDbContextFactory<KmsDbContext> dbFactory, A
 
     private static void RequireOrg(Actor actor, string organizationId)
     {
-        if (!Guid.TryParse(organizationId, out Guid orgId) || orgId != actor.OrganizationId)
+        if (!Uuids.TryParse(organizationId, out Guid orgId) || orgId != actor.OrganizationId)
         {
             throw new KmsNotFoundException($"Organization with ID \"{organizationId}\" not found");
         }

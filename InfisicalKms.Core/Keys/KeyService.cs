@@ -51,7 +51,7 @@ public sealed class KeyService(IDbContextFactory<KmsDbContext> dbFactory, Envelo
         {
             await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
             var notFound = new KmsNotFoundException($"Key with name \"{keyName}\" not found for project with ID \"{projectId}\"");
-            KmsKey? key = Guid.TryParse(projectId, out Guid pid)
+            KmsKey? key = Uuids.TryParse(projectId, out Guid pid)
                 ? await db.Keys.AsNoTracking().FirstOrDefaultAsync(k => k.ProjectId == pid && k.Name == keyName, ct)
                 : null;
             ProjectRole? role = key is null ? null : await ProjectAccess.EffectiveRoleAsync(db, actor, key.ProjectId, key.OrganizationId, ct);

@@ -73,7 +73,7 @@ public sealed partial class RequestValidator
     /// <summary>A UUID path or query value (either case).</summary>
     public Guid Uuid(string field, string? text)
     {
-        if (Guid.TryParseExact(text, "D", out Guid id))
+        if (Uuids.TryParse(text, out Guid id))
         {
             return id;
         }

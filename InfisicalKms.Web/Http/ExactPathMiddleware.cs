@@ -30,7 +30,8 @@ public sealed class ExactPathMiddleware(RequestDelegate next, EndpointDataSource
             return next(http);
         }
 
-        if (!path.StartsWith("/api/", StringComparison.OrdinalIgnoreCase))
+        // /api%2Fstatus names the API too: decoded, it is /api/status.
+        if (!path.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase).StartsWith("/api/", StringComparison.OrdinalIgnoreCase))
         {
             http.Response.StatusCode = StatusCodes.Status400BadRequest;
             http.Response.ContentType = "text/plain; charset=utf-8";

@@ -90,6 +90,48 @@ public sealed partial class ExactRoutingTests(ExactRoutingTests.Server server) :
     }
 
     [Theory]
+    [InlineData("/api%2Fstatus")]
+    [InlineData("/api%2fv1/kms/keys")]
+    public async Task EncodedSlashInTheApiPrefix_Returns400WithTheErrorBody(string path)
+    {
+        // Found by the fuzz test: decoded, this path names the API, so its refusal is the API's error body.
+        HttpResponseMessage response = await SendAsync(HttpMethod.Get, path);
+
+        await ApiAssert.ErrorAsync(response, 400, "BadRequest", "The request path must not contain dot segments (. or ..) or encoded slashes (%2F)");
+    }
+
+    [Theory]
+    [InlineData("%20{0}")]
+    [InlineData("{0}%20")]
+    [InlineData("%7B{0}%7D")]
+    [InlineData("{0:N}")]
+    [InlineData("%09{0}")]
+    public async Task KeyId_InAnotherTextFormOfTheUuid_Returns422InvalidUuid(string format)
+    {
+        // Found by the fuzz test: .NET's UUID parser also reads " <id>", "{<id>}" and 32 bare digits, and the
+        // key was found by them (404 for a random ID, 200 for the real one). Spec §1.5: 8-4-4-4-12 only.
+        string keyId = string.Format(System.Globalization.CultureInfo.InvariantCulture, format, Guid.Parse(server.KeyId));
+
+        HttpResponseMessage response = await SendAsync(HttpMethod.Get, $"/api/v1/kms/keys/{keyId}");
+
+        await AssertInvalidUuidAsync(response, "keyId");
+    }
+
+    [Theory]
+    [InlineData("%20{0}")]
+    [InlineData("%7B{0}%7D")]
+    [InlineData("{0:N}")]
+    public async Task ProjectId_InAnotherTextFormOfTheUuid_NamesNoProject(string format)
+    {
+        // projectId is not UUID-validated (spec §4.4): text that is not the project's ID is a project not found.
+        string projectId = string.Format(System.Globalization.CultureInfo.InvariantCulture, format, Guid.Parse(server.ProjectId));
+
+        HttpResponseMessage response = await SendAsync(HttpMethod.Get, $"/api/v1/projects/{projectId}");
+
+        await ApiAssert.ErrorAsync(response, 404, "NotFound", $"Project with ID \"{Uri.UnescapeDataString(projectId)}\" not found");
+    }
+
+    [Theory]
     [InlineData("/projects/%2e%2e/Account/Login")]
     [InlineData("/Account/../api/status")]
     [InlineData("/_framework/..%2Fblazor.web.js")]
