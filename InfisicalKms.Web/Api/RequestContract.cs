@@ -42,6 +42,9 @@ public sealed class RequestContract
                 e.Metadata.GetMetadata<JsonRequestBody>()?.Type,
                 e.Metadata.GetMetadata<QueryParameters>()?.Type));
 
+    /// <summary>The contract of a body record outside a request, for the UI that applies a route's rules itself.</summary>
+    public static RequestContract ForBody<TBody>() => new(typeof(TBody).Name, typeof(TBody), null);
+
     /// <summary>Throws unless <paramref name="path"/> (indices allowed: <c>keys[3].name</c>) is documented.</summary>
     public void RequireBodyField(string path)
     {

@@ -38,6 +38,9 @@ public sealed partial class RequestValidator
     /// <summary>A validator for the route <paramref name="http"/> is on, bound to that route's contract.</summary>
     public static RequestValidator For(HttpContext http) => new(http, RequestContract.For(http.GetEndpoint()), "");
 
+    /// <summary>A validator for a body of type <typeparamref name="TBody"/> read outside a request (the web UI's import dialog).</summary>
+    public static RequestValidator ForBody<TBody>() => new(null, RequestContract.ForBody<TBody>(), "");
+
     /// <summary>A validator for one element of the array <paramref name="field"/>, with field names relative to the element.</summary>
     public RequestValidator ForItems(string field) => new(null, _contract, $"{_prefix}{field}[].");
 
