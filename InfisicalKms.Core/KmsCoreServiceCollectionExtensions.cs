@@ -1,5 +1,6 @@
 using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.Auth;
+using InfisicalKms.Core.Caching;
 using InfisicalKms.Core.Envelope;
 using InfisicalKms.Core.Identities;
 using InfisicalKms.Core.Keys;
@@ -25,7 +26,16 @@ public static class KmsCoreServiceCollectionExtensions
     {
         // Read when first resolved, not now: configuration added after this call (tests, hosts) still counts.
         services.AddSingleton(_ => StorageLocation.From(configuration.GetConnectionString("Kms") ?? DefaultConnectionString));
-        services.AddDbContextFactory<KmsDbContext>((sp, options) => options.UseSqlite(sp.GetRequiredService<StorageLocation>().ConnectionString));
+        services.AddDbContextFactory<KmsDbContext>((sp, options) => options
+            .UseSqlite(sp.GetRequiredService<StorageLocation>().ConnectionString)
+            .AddInterceptors(sp.GetRequiredService<CacheInvalidator>()));
+
+        // The hot path's caches: every stored change passes CacheInvalidator, which makes stale entries unusable.
+        services.AddSingleton(_ => KmsCacheSettings.From(configuration));
+        services.AddSingleton<CacheGenerations>();
+        services.AddSingleton<CacheInvalidator>();
+        services.AddSingleton<KeyMaterialCache>();
+        services.AddSingleton<KeyRing>();
         services.TryAddSingleton(TimeProvider.System);
 
         // Singletons: the root key lives once per process; the settings are read once at start-up.
@@ -77,6 +87,7 @@ public static class KmsCoreServiceCollectionExtensions
         // Invalid audit settings refuse start-up too.
         services.GetRequiredService<AuditRetentionSettings>();
         services.GetRequiredService<AuditWriterSettings>();
+        services.GetRequiredService<KmsCacheSettings>();
         await services.GetRequiredService<RootKeyInitializer>().InitializeAsync(ct);
     }
 }

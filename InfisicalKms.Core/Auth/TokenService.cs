@@ -1,6 +1,7 @@
 using System.Net;
 using InfisicalKms.Core.Access;
 using InfisicalKms.Core.Audit;
+using InfisicalKms.Core.Caching;
 using InfisicalKms.Core.Errors;
 using InfisicalKms.Core.Identities;
 using InfisicalKms.Core.Storage;
@@ -9,8 +10,12 @@ using Microsoft.EntityFrameworkCore;
 namespace InfisicalKms.Core.Auth;
 
 /// <summary>Universal Auth login, access-token checks, renewal and revocation (spec §8.1–§8.4).</summary>
-public sealed class TokenService(IDbContextFactory<KmsDbContext> dbFactory, LoginRateLimiter limiter, AuditLog audit, TimeProvider clock)
+public sealed class TokenService(
+    IDbContextFactory<KmsDbContext> dbFactory, LoginRateLimiter limiter, AuditLog audit, TimeProvider clock, CacheGenerations generations, KmsCacheSettings cacheSettings)
 {
+    /// <summary>Checked tokens by the base64 of their SHA-256, never by the token itself.</summary>
+    private readonly GenerationalCache<string, CheckedToken> _tokens = new(generations, CacheScopes.Tokens, cacheSettings.Tokens);
+
     /// <summary>The actor of a credential that matched nothing (spec §10.7.4).</summary>
     private static readonly AuditActor UnknownIdentity = new("identity", null, "");
 
@@ -72,12 +77,39 @@ public sealed class TokenService(IDbContextFactory<KmsDbContext> dbFactory, Logi
     }
 
     /// <summary>Resolves a bearer token to its identity, with the identity's current roles.</summary>
+    /// <summary>
+    /// The caller a bearer token names. A warm check reads no storage: the token's row, identity and
+    /// trusted IPs are cached, and its expiry is checked against the clock on every request.
+    /// </summary>
     public async Task<Actor> AuthenticateAsync(string token, IPAddress? clientIp, RequestOrigin origin, CancellationToken ct)
     {
-        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-        (AccessToken row, MachineIdentity identity, UniversalAuthConfig? ua) = await ValidTokenAsync(db, token, ct);
-        CheckTrustedIp(row, ua, clientIp);
-        return new Actor(ActorType.Identity, identity.Id, identity.Name, identity.OrganizationId, identity.OrgRole) { Origin = origin };
+        string cacheKey = Convert.ToBase64String(Secrets.Hash(token));
+        if (_tokens.TryGet(cacheKey, out CheckedToken checkedToken))
+        {
+            if (checkedToken.ExpiresAt is { } expires && expires <= clock.GetUtcNow().UtcDateTime)
+            {
+                throw KmsUnauthorizedException.TokenExpired();
+            }
+        }
+        else
+        {
+            long generation = _tokens.Generation;
+            await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+            (AccessToken row, MachineIdentity identity, UniversalAuthConfig? ua) = await ValidTokenAsync(db, token, ct);
+            checkedToken = new CheckedToken(
+                new Actor(ActorType.Identity, identity.Id, identity.Name, identity.OrganizationId, identity.OrgRole),
+                row.ExpiresAt,
+                row.IsBootstrap ? null : ua is null ? [] : TrustedIpRange.Split(ua.AccessTokenTrustedIps));
+            _tokens.Set(cacheKey, checkedToken, generation);
+        }
+
+        // A universal-auth token whose configuration is gone has no trusted IPs: it fails closed.
+        if (checkedToken.TrustedIps is { } ranges && !ranges.Any(r => r.Contains(clientIp)))
+        {
+            throw new KmsForbiddenException();
+        }
+
+        return checkedToken.Actor with { Origin = origin };
     }
 
     /// <summary>Extends a token to min(now + TTL, issue + max TTL); the token string stays the same.</summary>
@@ -169,6 +201,9 @@ public sealed class TokenService(IDbContextFactory<KmsDbContext> dbFactory, Logi
         }
     }
 }
+
+/// <summary>A token that passed its checks: who it names, until when, and from where (null: anywhere, the bootstrap token).</summary>
+internal sealed record CheckedToken(Actor Actor, DateTime? ExpiresAt, IReadOnlyList<TrustedIpRange>? TrustedIps);
 
 /// <summary>An issued or renewed token. <see cref="ExpiresIn"/> and <see cref="MaxTtl"/> are 0 for bootstrap tokens.</summary>
 public sealed record TokenGrant(string AccessToken, long ExpiresIn, long MaxTtl, Guid IdentityId)

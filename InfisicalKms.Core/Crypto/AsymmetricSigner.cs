@@ -18,29 +18,54 @@ public static class AsymmetricSigner
 {
     public static byte[] Sign(ReadOnlySpan<byte> pkcs8PrivateKey, SigningAlgorithm algorithm, ReadOnlySpan<byte> data, bool isDigest)
     {
-        byte[] hash = HashOrDigest(algorithm, data, isDigest)
-            ?? throw new ArgumentException($"A digest for {algorithm.ToWire()} is {algorithm.HashSize()} bytes.", nameof(data));
+        CheckInput(algorithm, data, isDigest);
+        using AsymmetricAlgorithm key = ParsePrivateKey(pkcs8PrivateKey, algorithm.IsRsa());
+        return Sign(key, algorithm, data, isDigest);
+    }
+
+    /// <summary>Signs with a key already parsed by <see cref="ParsePrivateKey"/> (RSA for RSA algorithms, else ECDsa).</summary>
+    public static byte[] Sign(AsymmetricAlgorithm key, SigningAlgorithm algorithm, ReadOnlySpan<byte> data, bool isDigest)
+    {
+        CheckInput(algorithm, data, isDigest);
+        byte[] hash = HashOrDigest(algorithm, data, isDigest)!;
         try
         {
-            if (algorithm.IsRsa())
-            {
-                if (isDigest && algorithm.IsPss())
-                {
-                    throw new ArgumentException("RSA PSS does not support digested input.", nameof(isDigest));
-                }
-
-                using RSA rsa = RSA.Create();
-                rsa.ImportPkcs8PrivateKey(pkcs8PrivateKey, out _);
-                return rsa.SignHash(hash, algorithm.Hash(), Padding(algorithm));
-            }
-
-            using ECDsa ecdsa = ECDsa.Create();
-            ecdsa.ImportPkcs8PrivateKey(pkcs8PrivateKey, out _);
-            return ecdsa.SignHash(hash, DSASignatureFormat.Rfc3279DerSequence);
+            return algorithm.IsRsa()
+                ? ((RSA)key).SignHash(hash, algorithm.Hash(), Padding(algorithm))
+                : ((ECDsa)key).SignHash(hash, DSASignatureFormat.Rfc3279DerSequence);
         }
         finally
         {
             CryptographicOperations.ZeroMemory(hash);
+        }
+    }
+
+    /// <summary>An RSA or ECDsa object for a PKCS#8 PrivateKeyInfo; the caller disposes it.</summary>
+    public static AsymmetricAlgorithm ParsePrivateKey(ReadOnlySpan<byte> pkcs8PrivateKey, bool rsa)
+    {
+        AsymmetricAlgorithm key = rsa ? RSA.Create() : ECDsa.Create();
+        try
+        {
+            key.ImportPkcs8PrivateKey(pkcs8PrivateKey, out _);
+            return key;
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+    }
+
+    private static void CheckInput(SigningAlgorithm algorithm, ReadOnlySpan<byte> data, bool isDigest)
+    {
+        if (isDigest && data.Length != algorithm.HashSize())
+        {
+            throw new ArgumentException($"A digest for {algorithm.ToWire()} is {algorithm.HashSize()} bytes.", nameof(data));
+        }
+
+        if (isDigest && algorithm.IsRsa() && algorithm.IsPss())
+        {
+            throw new ArgumentException("RSA PSS does not support digested input.", nameof(isDigest));
         }
     }
 

@@ -1,24 +1,21 @@
 using InfisicalKms.Core.Access;
 using InfisicalKms.Core.Audit;
+using InfisicalKms.Core.Caching;
 using InfisicalKms.Core.Crypto;
-using InfisicalKms.Core.Envelope;
 using InfisicalKms.Core.Errors;
-using InfisicalKms.Core.Storage;
-using Microsoft.EntityFrameworkCore;
 
 namespace InfisicalKms.Core.Keys;
 
 /// <summary>Encrypt, decrypt, sign, verify and public-key operations (spec §7.7–§7.12). Stores none of the data.</summary>
-public sealed class KeyCryptoService(IDbContextFactory<KmsDbContext> dbFactory, EnvelopeEncryptor envelope, AuditLog audit)
+public sealed class KeyCryptoService(KeyRing ring, AuditLog audit)
 {
     public Task<EncryptResult> EncryptAsync(Actor actor, KeyRef keyRef, byte[] plaintext, byte[]? aad, CancellationToken ct)
     {
         AuditEntry entry = audit.Entry(actor, AuditEventTypes.Encrypt);
         return audit.RunAsync(entry, async () =>
         {
-            await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-            KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, entry, ct, [Permission.Encrypt], disabledCheck: true, usage: KeyUsage.EncryptDecrypt);
-            EncryptResult result = await EncryptWithAsync(db, key, plaintext, aad, ct);
+            UsableKey key = await ring.ResolveAsync(actor, keyRef, entry, [Permission.Encrypt], KeyUsage.EncryptDecrypt, ct);
+            EncryptResult result = EncryptWith(key, plaintext, aad);
             entry.With("keyVersion", result.KeyVersion);
             return result;
         });
@@ -31,9 +28,8 @@ public sealed class KeyCryptoService(IDbContextFactory<KmsDbContext> dbFactory, 
         AuditEntry entry = audit.Entry(actor, AuditEventTypes.Decrypt);
         return audit.RunAsync(entry, async () =>
         {
-            await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-            KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, entry, ct, [Permission.Decrypt], disabledCheck: true, usage: KeyUsage.EncryptDecrypt);
-            DecryptResult result = await DecryptWithAsync(db, key, blob, aad, ct);
+            UsableKey key = await ring.ResolveAsync(actor, keyRef, entry, [Permission.Decrypt], KeyUsage.EncryptDecrypt, ct);
+            DecryptResult result = await DecryptWithAsync(key, blob, aad, ct) ?? throw new DecryptionFailedException();
             entry.With("keyVersion", result.KeyVersion);
             return result;
         });
@@ -44,12 +40,8 @@ public sealed class KeyCryptoService(IDbContextFactory<KmsDbContext> dbFactory, 
         AuditEntry entry = audit.Entry(actor, AuditEventTypes.Sign).With("signingAlgorithm", request.Algorithm.ToWire());
         return audit.RunAsync(entry, async () =>
         {
-            await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-            KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, entry, ct, [Permission.Sign], disabledCheck: true, usage: KeyUsage.SignVerify);
-            KeyAlgorithmRules.CheckSigning(key.Algorithm, request.Algorithm, request.IsDigest, request.Data.Length, signing: true);
-            KeyVersion current = await LoadVersionAsync(db, key.Id, key.Version, ct);
-            using KeyMaterial material = envelope.Unwrap(key.Id, current.Version, current.WrappedMaterial);
-            return AsymmetricSigner.Sign(material.Span, request.Algorithm, request.Data, request.IsDigest);
+            UsableKey key = await ring.ResolveAsync(actor, keyRef, entry, [Permission.Sign], KeyUsage.SignVerify, ct);
+            return ring.Sign(key, request);
         });
     }
 
@@ -59,11 +51,8 @@ public sealed class KeyCryptoService(IDbContextFactory<KmsDbContext> dbFactory, 
         AuditEntry entry = audit.Entry(actor, AuditEventTypes.Verify).With("signingAlgorithm", request.Algorithm.ToWire());
         return audit.RunAsync(entry, async () =>
         {
-            await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-            KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, entry, ct, [Permission.Verify], disabledCheck: true, usage: KeyUsage.SignVerify);
-            KeyAlgorithmRules.CheckSigning(key.Algorithm, request.Algorithm, request.IsDigest, request.Data.Length, signing: false);
-            KeyVersion current = await LoadVersionAsync(db, key.Id, key.Version, ct);
-            return AsymmetricSigner.Verify(current.PublicKey!, request.Algorithm, request.Data, request.Signature, request.IsDigest);
+            UsableKey key = await ring.ResolveAsync(actor, keyRef, entry, [Permission.Verify], KeyUsage.SignVerify, ct);
+            return Verify(key, request);
         });
     }
 
@@ -72,10 +61,8 @@ public sealed class KeyCryptoService(IDbContextFactory<KmsDbContext> dbFactory, 
         AuditEntry entry = audit.Entry(actor, AuditEventTypes.GetPublicKey);
         return audit.RunAsync(entry, async () =>
         {
-            await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-            KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, entry, ct, [Permission.ReadKey], disabledCheck: true, usage: KeyUsage.SignVerify);
-            KeyVersion current = await LoadVersionAsync(db, key.Id, key.Version, ct);
-            return current.PublicKey!;
+            UsableKey key = await ring.ResolveAsync(actor, keyRef, entry, [Permission.ReadKey], KeyUsage.SignVerify, ct);
+            return key.PublicKey!;
         });
     }
 
@@ -84,8 +71,7 @@ public sealed class KeyCryptoService(IDbContextFactory<KmsDbContext> dbFactory, 
         AuditEntry entry = audit.Entry(actor, AuditEventTypes.ListSigningAlgorithms);
         return audit.RunAsync(entry, async () =>
         {
-            await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-            KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, entry, ct, [Permission.ReadKey], disabledCheck: true);
+            UsableKey key = await ring.ResolveAsync(actor, keyRef, entry, [Permission.ReadKey], usage: null, ct);
             if (key.Usage != KeyUsage.SignVerify)
             {
                 throw new KmsBadRequestException($"Key with ID '{keyRef.AsSent}' is not intended for signing");
@@ -96,71 +82,31 @@ public sealed class KeyCryptoService(IDbContextFactory<KmsDbContext> dbFactory, 
     }
 
     /// <summary>Encrypts under the current version of a key already resolved and authorised.</summary>
-    internal async Task<EncryptResult> EncryptWithAsync(KmsDbContext db, KmsKey key, byte[] plaintext, byte[]? aad, CancellationToken ct)
+    internal EncryptResult EncryptWith(UsableKey key, byte[] plaintext, byte[]? aad)
     {
-        KeyVersion current = await LoadVersionAsync(db, key.Id, key.Version, ct);
-        using KeyMaterial material = envelope.Unwrap(key.Id, current.Version, current.WrappedMaterial);
-        byte[] payload = AesGcmCipher.Encrypt(material.Span, plaintext, aad);
-        return new EncryptResult(CiphertextBlob.Seal(payload, current.Version), current.Version);
+        using KeyLease material = ring.Current(key);
+        return new EncryptResult(CiphertextBlob.Seal(AesGcmCipher.Encrypt(material.Span, plaintext, aad), key.Version), key.Version);
     }
 
-    /// <summary>Decrypts with a key already resolved and authorised, trying versions in the order of spec §6.4.</summary>
-    internal async Task<DecryptResult> DecryptWithAsync(KmsDbContext db, KmsKey key, byte[] blob, byte[]? aad, CancellationToken ct)
+    /// <summary>Decrypts with a key already resolved and authorised (spec §6.4 order); null when no version opens it.</summary>
+    internal async Task<DecryptResult?> DecryptWithAsync(UsableKey key, byte[] blob, byte[]? aad, CancellationToken ct)
     {
-        if (!CiphertextBlob.TryOpen(blob, out int payloadLength, out uint? embedded))
-        {
-            throw new DecryptionFailedException();
-        }
-
-        ReadOnlyMemory<byte> payload = blob.AsMemory(0, payloadLength);
-        var tried = new HashSet<int>();
-        foreach (int version in CandidateOrder(embedded, key.Version))
-        {
-            if (tried.Add(version) && await TryVersionAsync(db, key.Id, version, payload, aad, ct) is { } plaintext)
-            {
-                return new DecryptResult(plaintext, version);
-            }
-        }
-
-        // Older versions, newest first, loaded only when the likely candidates failed.
-        List<int> older = await db.KeyVersions.AsNoTracking().Where(v => v.KeyId == key.Id)
-            .OrderByDescending(v => v.Version).Select(v => v.Version).ToListAsync(ct);
-        foreach (int version in older.Where(tried.Add))
-        {
-            if (await TryVersionAsync(db, key.Id, version, payload, aad, ct) is { } plaintext)
-            {
-                return new DecryptResult(plaintext, version);
-            }
-        }
-
-        throw new DecryptionFailedException();
-    }
-
-    private static IEnumerable<int> CandidateOrder(uint? embedded, int current)
-    {
-        if (embedded is { } v and >= 1 and <= int.MaxValue)
-        {
-            yield return (int)v;
-        }
-
-        yield return current;
-    }
-
-    private async Task<byte[]?> TryVersionAsync(KmsDbContext db, Guid keyId, int version, ReadOnlyMemory<byte> payload, byte[]? aad, CancellationToken ct)
-    {
-        KeyVersion? row = await db.KeyVersions.AsNoTracking().FirstOrDefaultAsync(v => v.KeyId == keyId && v.Version == version, ct);
-        if (row is null)
+        if (!CiphertextBlob.TryOpen(blob, out int payloadLength, out uint? named))
         {
             return null;
         }
 
-        using KeyMaterial material = envelope.Unwrap(keyId, row.Version, row.WrappedMaterial);
-        return AesGcmCipher.Decrypt(material.Span, payload.Span, aad);
+        ReadOnlyMemory<byte> payload = blob.AsMemory(0, payloadLength);
+        return await ring.FirstVersionAsync(key, named, material => AesGcmCipher.Decrypt(material.Span, payload.Span, aad), ct) is { } opened
+            ? new DecryptResult(opened.Result, opened.Version)
+            : null;
     }
 
-    private static async Task<KeyVersion> LoadVersionAsync(KmsDbContext db, Guid keyId, int version, CancellationToken ct) =>
-        await db.KeyVersions.AsNoTracking().FirstOrDefaultAsync(v => v.KeyId == keyId && v.Version == version, ct)
-        ?? throw new InvalidOperationException($"Key {keyId} has no material for its current version {version}.");
+    internal static bool Verify(UsableKey key, VerifyRequest request)
+    {
+        KeyAlgorithmRules.CheckSigning(key.Algorithm, request.Algorithm, request.IsDigest, request.Data.Length, signing: false);
+        return AsymmetricSigner.Verify(key.PublicKey!, request.Algorithm, request.Data, request.Signature, request.IsDigest);
+    }
 }
 
 public sealed record EncryptResult(byte[] Ciphertext, int KeyVersion);

@@ -1,24 +1,21 @@
 using InfisicalKms.Core.Access;
 using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.Crypto;
-using InfisicalKms.Core.Envelope;
-using InfisicalKms.Core.Storage;
-using Microsoft.EntityFrameworkCore;
+using InfisicalKms.Core.Caching;
+using InfisicalKms.Core.Errors;
 
 namespace InfisicalKms.Core.Keys;
 
 /// <summary>MACs (spec §7.17, §7.18, §6.10), data keys (§10.3) and re-wrapping (§10.4).</summary>
-public sealed class KeyMacService(IDbContextFactory<KmsDbContext> dbFactory, EnvelopeEncryptor envelope, KeyCryptoService crypto, AuditLog audit)
+public sealed class KeyMacService(KeyRing ring, KeyCryptoService crypto, AuditLog audit)
 {
     public Task<(byte[] Mac, KeyAlgorithm Algorithm)> GenerateMacAsync(Actor actor, KeyRef keyRef, byte[] data, CancellationToken ct)
     {
         AuditEntry entry = audit.Entry(actor, AuditEventTypes.GenerateMac);
         return audit.RunAsync(entry, async () =>
         {
-            await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-            KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, entry, ct, [Permission.GenerateMac], disabledCheck: true, usage: KeyUsage.GenerateVerifyMac);
-            KeyVersion current = await db.KeyVersions.AsNoTracking().FirstAsync(v => v.KeyId == key.Id && v.Version == key.Version, ct);
-            using KeyMaterial material = envelope.Unwrap(key.Id, current.Version, current.WrappedMaterial);
+            UsableKey key = await ring.ResolveAsync(actor, keyRef, entry, [Permission.GenerateMac], KeyUsage.GenerateVerifyMac, ct);
+            using KeyLease material = ring.Current(key);
             return (MacComputer.Compute(key.Algorithm, material.Span, data), key.Algorithm);
         });
     }
@@ -29,20 +26,10 @@ public sealed class KeyMacService(IDbContextFactory<KmsDbContext> dbFactory, Env
         AuditEntry entry = audit.Entry(actor, AuditEventTypes.VerifyMac);
         return audit.RunAsync(entry, async () =>
         {
-            await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-            KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, entry, ct, [Permission.VerifyMac], disabledCheck: true, usage: KeyUsage.GenerateVerifyMac);
-            List<KeyVersion> versions = await db.KeyVersions.AsNoTracking().Where(v => v.KeyId == key.Id)
-                .OrderByDescending(v => v.Version == key.Version).ThenByDescending(v => v.Version).ToListAsync(ct);
-            foreach (KeyVersion version in versions)
-            {
-                using KeyMaterial material = envelope.Unwrap(key.Id, version.Version, version.WrappedMaterial);
-                if (MacComputer.Verify(key.Algorithm, material.Span, data, mac))
-                {
-                    return (true, key.Algorithm);
-                }
-            }
-
-            return (false, key.Algorithm);
+            UsableKey key = await ring.ResolveAsync(actor, keyRef, entry, [Permission.VerifyMac], KeyUsage.GenerateVerifyMac, ct);
+            bool valid = await ring.FirstVersionAsync(key, named: null,
+                material => MacComputer.Verify(key.Algorithm, material.Span, data, mac) ? Matched : null, ct) is not null;
+            return (valid, key.Algorithm);
         });
     }
 
@@ -52,10 +39,9 @@ public sealed class KeyMacService(IDbContextFactory<KmsDbContext> dbFactory, Env
         AuditEntry entry = audit.Entry(actor, AuditEventTypes.GenerateDataKey).With("keySize", keySize);
         return audit.RunAsync(entry, async () =>
         {
-            await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-            KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, entry, ct, [Permission.Encrypt], disabledCheck: true, usage: KeyUsage.EncryptDecrypt);
+            UsableKey key = await ring.ResolveAsync(actor, keyRef, entry, [Permission.Encrypt], KeyUsage.EncryptDecrypt, ct);
             byte[] plaintext = System.Security.Cryptography.RandomNumberGenerator.GetBytes(keySize);
-            EncryptResult sealedKey = await crypto.EncryptWithAsync(db, key, plaintext, aad, ct);
+            EncryptResult sealedKey = crypto.EncryptWith(key, plaintext, aad);
             entry.With("keyVersion", sealedKey.KeyVersion);
             return new DataKey(plaintext, sealedKey.Ciphertext, sealedKey.KeyVersion);
         });
@@ -68,12 +54,11 @@ public sealed class KeyMacService(IDbContextFactory<KmsDbContext> dbFactory, Env
         AuditEntry entry = audit.Entry(actor, AuditEventTypes.Rewrap);
         return audit.RunAsync(entry, async () =>
         {
-            await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-            KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, entry, ct, [Permission.Decrypt, Permission.Encrypt], disabledCheck: true, usage: KeyUsage.EncryptDecrypt);
-            DecryptResult opened = await crypto.DecryptWithAsync(db, key, ciphertext, aad, ct);
+            UsableKey key = await ring.ResolveAsync(actor, keyRef, entry, [Permission.Decrypt, Permission.Encrypt], KeyUsage.EncryptDecrypt, ct);
+            DecryptResult opened = await crypto.DecryptWithAsync(key, ciphertext, aad, ct) ?? throw new DecryptionFailedException();
             try
             {
-                EncryptResult resealed = await crypto.EncryptWithAsync(db, key, opened.Plaintext, aad, ct);
+                EncryptResult resealed = crypto.EncryptWith(key, opened.Plaintext, aad);
                 entry.With("fromVersion", opened.KeyVersion).With("toVersion", resealed.KeyVersion);
                 return new RewrapResult(resealed.Ciphertext, opened.KeyVersion, resealed.KeyVersion);
             }
@@ -83,6 +68,8 @@ public sealed class KeyMacService(IDbContextFactory<KmsDbContext> dbFactory, Env
             }
         });
     }
+
+    private static readonly object Matched = new();
 }
 
 /// <summary>A data key: the plaintext goes to the caller once and is never stored or logged.</summary>
