@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.IO.Pipelines;
 using System.Text.Json;
 using System.Text.Unicode;
 using InfisicalKms.Core.Errors;
@@ -28,30 +30,55 @@ public static class RequestBody
             throw TooLarge(limit);
         }
 
-        using var buffer = new MemoryStream();
-        byte[] chunk = new byte[81_920];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
+        // The body is read from Kestrel's pipe and copied once into a pooled buffer: no per-request chunk
+        // or growing stream (the profile of a warm encrypt showed them as most of its allocation).
+        PipeReader reader = request.BodyReader;
+        ReadResult result;
+        while (true)
         {
-            if (buffer.Length + read > limit)
+            result = await reader.ReadAsync(http.RequestAborted);
+            if (result.Buffer.Length > limit)
             {
+                reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
                 throw TooLarge(limit);
             }
 
-            buffer.Write(chunk, 0, read);
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                break;
+            }
+
+            reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
         }
 
-        if (buffer.Length == 0)
+        int length = (int)result.Buffer.Length;
+        if (length == 0)
         {
+            reader.AdvanceTo(result.Buffer.End);
             return EmptyObject;
         }
 
+        byte[] rented = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            result.Buffer.CopyTo(rented);
+            reader.AdvanceTo(result.Buffer.End);
+            return Parse(request, rented.AsMemory(0, length), itemsMember);
+        }
+        finally
+        {
+            // Bodies carry plaintext and key material to import: the pooled buffer goes back cleared.
+            ArrayPool<byte>.Shared.Return(rented, clearArray: true);
+        }
+    }
+
+    private static JsonElement Parse(HttpRequest request, ReadOnlyMemory<byte> json, string? itemsMember)
+    {
         if (!IsJson(request.ContentType))
         {
             throw new ApiRequestException(415, "UnsupportedMediaType", "Content-Type must be application/json");
         }
 
-        ReadOnlyMemory<byte> json = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
         if (!Utf8.IsValid(json.Span))
         {
             throw NotJson();
@@ -59,6 +86,7 @@ public static class RequestBody
 
         try
         {
+            // The document reads the pooled buffer in place; the clone returned outlives both.
             using JsonDocument document = JsonDocument.Parse(json);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
