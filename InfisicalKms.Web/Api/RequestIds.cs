@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace InfisicalKms.Web.Api;
 
 /// <summary>Per-request ID carried by <c>X-Request-Id</c> and every error body's <c>reqId</c>.</summary>
@@ -20,5 +18,14 @@ public static class RequestIds
     }
 
     /// <summary>A fresh ID, for a response written outside any <see cref="HttpContext"/> (Kestrel's refusals).</summary>
-    public static string New() => "req-" + RandomNumberGenerator.GetString(Alphabet, 12);
+    /// <remarks>
+    /// An ID correlates a response with the server's records; it grants nothing, so it needs no secrecy and
+    /// comes from <see cref="Random.Shared"/>. The operating system's generator cost 2 % of a status request.
+    /// </remarks>
+    public static string New() =>
+        string.Create(16, 0, static (id, _) =>
+        {
+            "req-".CopyTo(id);
+            Random.Shared.GetItems(Alphabet, id[4..]);
+        });
 }

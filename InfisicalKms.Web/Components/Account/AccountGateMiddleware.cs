@@ -21,11 +21,14 @@ internal sealed class AccountGateMiddleware(RequestDelegate next)
 {
     public const string ChangePasswordPath = "/Account/Manage/ChangePassword";
 
-    public async Task InvokeAsync(HttpContext http, OrganizationMemberService members)
+    public async Task InvokeAsync(HttpContext http)
     {
         if (http.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is { } page
             && Guid.TryParse(http.User.FindFirstValue(ClaimTypes.NameIdentifier), out Guid userId))
         {
+            // Resolved here, not as an InvokeAsync parameter: API requests would otherwise build the service
+            // and its database context for nothing (the profile of GET /api/status showed it).
+            var members = http.RequestServices.GetRequiredService<OrganizationMemberService>();
             switch (await members.MustChangePasswordAsync(userId, http.RequestAborted))
             {
                 case null:
