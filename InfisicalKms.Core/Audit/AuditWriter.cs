@@ -18,13 +18,13 @@ public interface IAuditSink
 
 /// <summary>
 /// How long the audit writer may hold a batch open for more records (<c>Kms:Audit:CommitDelayMs</c>,
-/// whole milliseconds, 0 to 100; 2 by default, 0 commits every batch at once). See <see cref="AuditWriter"/>.
+/// whole milliseconds, 0 to 100; 0 by default: every batch commits at once). See <see cref="AuditWriter"/>.
 /// </summary>
 public sealed record AuditWriterSettings(TimeSpan CommitDelay)
 {
     public const string Key = "Kms:Audit:CommitDelayMs";
 
-    public static readonly TimeSpan DefaultCommitDelay = TimeSpan.FromMilliseconds(2);
+    public static readonly TimeSpan DefaultCommitDelay = TimeSpan.Zero;
 
     public static readonly TimeSpan MaxCommitDelay = TimeSpan.FromMilliseconds(100);
 
@@ -71,7 +71,10 @@ public sealed record AuditWriterSettings(TimeSpan CommitDelay)
 /// arriving meanwhile share its file sync. Under concurrent load a commit then carries several records
 /// instead of one or two, which is most of what auditing costs each request. A caller alone is never held:
 /// a batch with one caller turns the delay off until batches have company again, so a lone client pays
-/// no latency for it. Closing, or a full batch, ends the hold at once.
+/// no latency for it. Closing, or a full batch, ends the hold at once. It is off by default, as in
+/// PostgreSQL: once the hot path made a warm request cheap, holding a batch left the processor idle and cost
+/// throughput at every client count measured (bench/README.md, "The hot path"). It still pays on a disk
+/// whose sync is slow against a request.
 /// </para>
 /// <para>
 /// Instruments, on the meter <see cref="MeterName"/> (<c>dotnet-counters monitor --counters InfisicalKms.Audit</c>):

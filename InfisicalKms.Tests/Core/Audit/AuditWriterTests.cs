@@ -182,12 +182,12 @@ public sealed class AuditWriterTests(CoreTestHost host) : IClassFixture<CoreTest
     }
 
     [Theory]
-    [InlineData(null, 2)]
-    [InlineData("", 2)]
+    [InlineData(null, 0)]
+    [InlineData("", 0)]
     [InlineData("0", 0)]
     [InlineData("15", 15)]
     [InlineData("100", 100)]
-    public void Settings_CommitDelayInWholeMilliseconds_TwoByDefault(string? value, int expectedMilliseconds) =>
+    public void Settings_CommitDelayInWholeMilliseconds_OffByDefault(string? value, int expectedMilliseconds) =>
         Assert.Equal(TimeSpan.FromMilliseconds(expectedMilliseconds), AuditWriterSettings.Parse(value).CommitDelay);
 
     [Theory]
