@@ -14,7 +14,7 @@ public sealed class TokenService(
     IDbContextFactory<KmsDbContext> dbFactory, LoginRateLimiter limiter, AuditLog audit, TimeProvider clock, CacheGenerations generations, KmsCacheSettings cacheSettings)
 {
     /// <summary>Checked tokens by the base64 of their SHA-256, never by the token itself.</summary>
-    private readonly GenerationalCache<string, CheckedToken> _tokens = new(generations, CacheScopes.Tokens, cacheSettings.Tokens, cacheSettings.MaxAge);
+    private readonly GenerationalCache<string, CheckedToken> _tokens = new(generations, CacheScopes.Tokens, cacheSettings.Tokens);
 
     /// <summary>The actor of a credential that matched nothing (spec §10.7.4).</summary>
     private static readonly AuditActor UnknownIdentity = new("identity", null, "");

@@ -21,7 +21,7 @@ public sealed partial class CacheInvalidator(CacheGenerations generations) : DbC
     private readonly ConditionalWeakTable<DbTransaction, StrongBox<(CacheScopes Scopes, bool KeysDeleted)>> _pending = [];
 
     /// <summary>The scopes an UPDATE or DELETE of each table affects (deletes cascade to the tables below it).</summary>
-    private static readonly Dictionary<string, CacheScopes> Tables = new(StringComparer.OrdinalIgnoreCase)
+    internal static readonly Dictionary<string, CacheScopes> Tables = new(StringComparer.OrdinalIgnoreCase)
     {
         ["AccessTokens"] = CacheScopes.Tokens,
         ["UniversalAuths"] = CacheScopes.Tokens,

@@ -13,15 +13,13 @@ public sealed class GenerationalCache<TKey, TValue> : IDisposable
     private readonly CacheGenerations _generations;
     private readonly CacheScopes _scope;
     private readonly MemoryCache? _entries;
-    private readonly TimeSpan _maxAge;
 
-    /// <param name="maxAge">How long an entry is used at most: the bound on changes made outside this process.</param>
-    public GenerationalCache(CacheGenerations generations, CacheScopes scope, int limit, TimeSpan maxAge)
+    /// <remarks>Entries do not expire by age: changes made by other processes raise the generation through <see cref="CacheStampWatcher"/>.</remarks>
+    public GenerationalCache(CacheGenerations generations, CacheScopes scope, int limit)
     {
         _generations = generations;
         _scope = scope;
-        _maxAge = maxAge;
-        _entries = limit == 0 || maxAge <= TimeSpan.Zero ? null : new MemoryCache(new MemoryCacheOptions { SizeLimit = limit, CompactionPercentage = 0.1 });
+        _entries = limit == 0 ? null : new MemoryCache(new MemoryCacheOptions { SizeLimit = limit, CompactionPercentage = 0.1 });
     }
 
     public int Count => _entries?.Count ?? 0;
@@ -51,7 +49,7 @@ public sealed class GenerationalCache<TKey, TValue> : IDisposable
     {
         if (_entries is not null && generation == _generations.Current(_scope))
         {
-            _entries.Set(key, new Entry(value, generation), new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = _maxAge });
+            _entries.Set(key, new Entry(value, generation), new MemoryCacheEntryOptions { Size = 1 });
         }
     }
 

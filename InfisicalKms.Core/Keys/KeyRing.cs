@@ -33,8 +33,8 @@ public sealed class KeyRing : IDisposable
         _dbFactory = dbFactory;
         _envelope = envelope;
         _materials = materials;
-        _keys = new GenerationalCache<Guid, UsableKey>(generations, CacheScopes.Keys, settings.Keys, settings.MaxAge);
-        _roles = new GenerationalCache<(ActorType, Guid, Guid), ProjectRole>(generations, CacheScopes.Roles, settings.Roles, settings.MaxAge);
+        _keys = new GenerationalCache<Guid, UsableKey>(generations, CacheScopes.Keys, settings.Keys);
+        _roles = new GenerationalCache<(ActorType, Guid, Guid), ProjectRole>(generations, CacheScopes.Roles, settings.Roles);
     }
 
     /// <summary>Entries held now, for the README's memory figures and the tests.</summary>

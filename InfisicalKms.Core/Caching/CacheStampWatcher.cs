@@ -1,0 +1,108 @@
+using System.Data.Common;
+using InfisicalKms.Core.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace InfisicalKms.Core.Caching;
+
+/// <summary>
+/// Sees changes made by other processes sharing the database (another instance, the root-key command,
+/// manual SQL), which <see cref="CacheInvalidator"/> cannot: every <see cref="KmsCacheSettings.PollInterval"/>
+/// it reads the change stamps that triggers raise in the same transaction as each change
+/// (<see cref="Storage.Migrations.CacheStamps"/>), and raises the generation of every scope whose stamp moved.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A change committed elsewhere is therefore seen here within one interval plus one read of a four-row
+/// table, whatever the age of the entries it makes stale; entries are never dropped for age alone, so a
+/// project whose requests spread over many keys keeps them warm. Changes made through this process are seen
+/// on the very next request by the invalidator; their stamps only repeat that news a moment later.
+/// </para>
+/// <para>
+/// Fails closed: the first read, and every read that fails, raises every scope, so entries read before the
+/// watcher knew the stamps, or while it could not read them, live at most one interval.
+/// </para>
+/// </remarks>
+public sealed class CacheStampWatcher(
+    IDbContextFactory<KmsDbContext> dbFactory, CacheGenerations generations, KmsCacheSettings settings, TimeProvider clock,
+    ILogger<CacheStampWatcher> logger) : BackgroundService
+{
+    private const long KeysDeletedScope = 8;
+
+    private Dictionary<long, long>? _stamps;
+
+    /// <summary>Reads the stamps once and raises what moved since the last read; public for the tests.</summary>
+    public async Task PollAsync(CancellationToken ct)
+    {
+        Dictionary<long, long> now;
+        try
+        {
+            now = await ReadAsync(ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            logger.LogWarning(e, "Could not read the cache change stamps; every cache entry is dropped until they can be read");
+            _stamps = null;
+            generations.Raise(CacheScopes.All, keysDeleted: true);
+            return;
+        }
+
+        Dictionary<long, long>? before = _stamps;
+        _stamps = now;
+        if (before is null)
+        {
+            generations.Raise(CacheScopes.All, keysDeleted: true);
+            return;
+        }
+
+        bool Moved(long scope) => now.GetValueOrDefault(scope) != before.GetValueOrDefault(scope);
+        var scopes = CacheScopes.None;
+        foreach (CacheScopes scope in (CacheScopes[])[CacheScopes.Tokens, CacheScopes.Roles, CacheScopes.Keys])
+        {
+            if (Moved((long)scope))
+            {
+                scopes |= scope;
+            }
+        }
+
+        bool keysDeleted = Moved(KeysDeletedScope);
+        if (scopes != CacheScopes.None || keysDeleted)
+        {
+            generations.Raise(scopes, keysDeleted);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await PollAsync(stoppingToken);
+            try
+            {
+                await Task.Delay(settings.PollInterval, clock, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task<Dictionary<long, long>> ReadAsync(CancellationToken ct)
+    {
+        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+        DbConnection connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync(ct);
+        await using DbCommand command = connection.CreateCommand();
+        command.CommandText = """SELECT "Scope", "Stamp" FROM "CacheStamps" """;
+        var stamps = new Dictionary<long, long>();
+        await using DbDataReader reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            stamps[reader.GetInt64(0)] = reader.GetInt64(1);
+        }
+
+        return stamps;
+    }
+}
