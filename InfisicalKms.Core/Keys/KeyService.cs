@@ -82,7 +82,12 @@ public sealed class KeyService(IDbContextFactory<KmsDbContext> dbFactory, Envelo
                 query = query.Where(k => k.Name.Contains(search));
             }
 
-            int total = await query.CountAsync(ct);
+            // Without a search the total is the project's key count, kept by triggers (ProjectKeyCounts):
+            // counting 100,000 keys was most of the time of the first page.
+            int total = string.IsNullOrEmpty(request.Search)
+                ? await db.Database.SqlQuery<int>($"SELECT \"Count\" AS \"Value\" FROM \"ProjectKeyCounts\" WHERE \"ProjectId\" = {project.Id}")
+                    .FirstOrDefaultAsync(ct)
+                : await query.CountAsync(ct);
             query = request.Descending ? query.OrderByDescending(k => k.Name) : query.OrderBy(k => k.Name);
             List<KmsKey> keys = await query.Skip(request.Offset).Take(request.Limit).ToListAsync(ct);
             return new KeyPage(keys, total);

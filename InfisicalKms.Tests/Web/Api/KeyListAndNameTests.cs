@@ -44,6 +44,31 @@ public sealed class KeyListAndNameTests(KeyApiFixture api)
         Assert.False(keys[2]!.AsObject().ContainsKey("rotation"));
     }
 
+    [Fact]
+    public async Task List_TotalCount_FollowsKeysCreatedAndDeleted()
+    {
+        // Arrange
+        HttpClient admin = await api.AdminClientAsync();
+        string projectId = await api.CreateProjectAsync();
+        string[] ids = new string[3];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            ids[i] = (string)(await api.CreateKeyAsync(projectId, name: $"counted-{i}"))["id"]!;
+        }
+
+        await api.CreateKeyAsync(await api.CreateProjectAsync(), name: "counted-elsewhere");
+
+        // Act
+        int created = (await ListAsync($"projectId={projectId}&limit=1")).Total;
+        await ApiAssert.OkAsync(await admin.DeleteAsync($"{KeyApi.Keys}/{ids[1]}"));
+        (string[] names, int afterDelete) = await ListAsync($"projectId={projectId}&limit=1");
+
+        // Assert
+        Assert.Equal(3, created);
+        Assert.Equal(2, afterDelete);
+        Assert.Equal(["counted-0"], names);
+    }
+
     [Theory]
     [InlineData("orderDirection=desc", new[] { "gamma-three", "delta-four", "beta-one", "alpha-two" }, 4)]
     [InlineData("orderBy=name&orderDirection=asc&limit=2", new[] { "alpha-two", "beta-one" }, 4)]
