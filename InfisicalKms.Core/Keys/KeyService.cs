@@ -86,7 +86,7 @@ public sealed class KeyService(IDbContextFactory<KmsDbContext> dbFactory, Envelo
             // counting 100,000 keys was most of the time of the first page.
             int total = string.IsNullOrEmpty(request.Search)
                 ? await db.Database.SqlQuery<int>($"SELECT \"Count\" AS \"Value\" FROM \"ProjectKeyCounts\" WHERE \"ProjectId\" = {project.Id}")
-                    .FirstOrDefaultAsync(ct)
+                    .SingleOrDefaultAsync(ct)
                 : await query.CountAsync(ct);
             query = request.Descending ? query.OrderByDescending(k => k.Name) : query.OrderBy(k => k.Name);
             List<KmsKey> keys = await query.Skip(request.Offset).Take(request.Limit).ToListAsync(ct);
