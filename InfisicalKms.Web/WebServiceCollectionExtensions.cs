@@ -52,14 +52,14 @@ public static class WebServiceCollectionExtensions
         app.UseForwardedHeaders();
         app.UseExceptionHandler();
         // The not-found page is for people; the API always answers with its own JSON error bodies.
-        app.UseWhen(http => !http.Request.Path.StartsWithSegments("/api"),
-            pages => pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+        app.UseWhen(IsPage, pages =>
+            pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
         app.UseMiddleware<ExactPathMiddleware>();   // before routing: no dot segments or encoded slashes
         app.UseRouting();
         app.UseMiddleware<ApiConventionsMiddleware>();
         // Sign-in cookies, authorization policies, the account gate and antiforgery serve the pages. The API
         // authenticates its own bearer tokens, so its requests skip them (the status profile: 6 % of CPU).
-        app.UseWhen(http => !http.Request.Path.StartsWithSegments("/api"), pages =>
+        app.UseWhen(IsPage, pages =>
         {
             pages.UseAuthentication();
             pages.UseAuthorization();
@@ -75,6 +75,8 @@ public static class WebServiceCollectionExtensions
         app.MapAdditionalIdentityEndpoints();
         return app;
     }
+
+    private static bool IsPage(HttpContext http) => !http.Request.Path.StartsWithSegments("/api");
 
     // WebApplication adds authentication, authorization and antiforgery itself, in front of everything, unless
     // its own properties say the app did; a branch writes to a copy of them, so its marks are copied back.

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using InfisicalKms.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
@@ -28,6 +27,7 @@ public sealed class CacheStampWatcher(
     IDbContextFactory<KmsDbContext> dbFactory, CacheGenerations generations, KmsCacheSettings settings, TimeProvider clock,
     ILogger<CacheStampWatcher> logger) : BackgroundService
 {
+    // The stamp row counting deletions that affect keys (the others are CacheScopes values).
     private const long KeysDeletedScope = 8;
 
     private Dictionary<long, long>? _stamps;
@@ -38,11 +38,14 @@ public sealed class CacheStampWatcher(
         Dictionary<long, long> now;
         try
         {
-            now = await ReadAsync(ct);
+            await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+            now = await db.Database.SqlQueryRaw<CacheStamp>("""SELECT "Scope", "Stamp" FROM "CacheStamps" """)
+                .ToDictionaryAsync(s => s.Scope, s => s.Stamp, ct);
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
-            logger.LogWarning(e, "Could not read the cache change stamps; every cache entry is dropped until they can be read");
+            logger.LogWarning(e,
+                "Could not read the cache change stamps; every cache entry is dropped until they can be read");
             _stamps = null;
             generations.Raise(CacheScopes.All, keysDeleted: true);
             return;
@@ -56,17 +59,20 @@ public sealed class CacheStampWatcher(
             return;
         }
 
-        bool Moved(long scope) => now.GetValueOrDefault(scope) != before.GetValueOrDefault(scope);
         var scopes = CacheScopes.None;
-        foreach (CacheScopes scope in (CacheScopes[])[CacheScopes.Tokens, CacheScopes.Roles, CacheScopes.Keys])
+        bool keysDeleted = false;
+        foreach ((long scope, long stamp) in now.Where(s => before.GetValueOrDefault(s.Key) != s.Value))
         {
-            if (Moved((long)scope))
+            if (scope == KeysDeletedScope)
             {
-                scopes |= scope;
+                keysDeleted = true;
+            }
+            else
+            {
+                scopes |= (CacheScopes)scope;
             }
         }
 
-        bool keysDeleted = Moved(KeysDeletedScope);
         if (scopes != CacheScopes.None || keysDeleted)
         {
             generations.Raise(scopes, keysDeleted);
@@ -78,31 +84,9 @@ public sealed class CacheStampWatcher(
         while (!stoppingToken.IsCancellationRequested)
         {
             await PollAsync(stoppingToken);
-            try
-            {
-                await Task.Delay(settings.PollInterval, clock, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            await Task.Delay(settings.PollInterval, clock, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
         }
     }
 
-    private async Task<Dictionary<long, long>> ReadAsync(CancellationToken ct)
-    {
-        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-        DbConnection connection = db.Database.GetDbConnection();
-        await db.Database.OpenConnectionAsync(ct);
-        await using DbCommand command = connection.CreateCommand();
-        command.CommandText = """SELECT "Scope", "Stamp" FROM "CacheStamps" """;
-        var stamps = new Dictionary<long, long>();
-        await using DbDataReader reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            stamps[reader.GetInt64(0)] = reader.GetInt64(1);
-        }
-
-        return stamps;
-    }
+    private sealed record CacheStamp(long Scope, long Stamp);
 }

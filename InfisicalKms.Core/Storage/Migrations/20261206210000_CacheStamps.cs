@@ -10,7 +10,7 @@ namespace InfisicalKms.Core.Storage.Migrations;
 /// SQL), the stamp moves with the change. Not part of the EF model: only the watcher reads it.
 /// </summary>
 /// <remarks>
-/// Frozen as written on the day: the test <c>CacheStampTriggerTests</c> checks the triggers in a migrated
+/// Frozen as written on the day: the test <c>CacheStampTests</c> checks the triggers in a migrated
 /// database against <see cref="Caching.CacheInvalidator"/>'s table map, so a table added later without a
 /// trigger fails the build's tests rather than going unseen.
 /// </remarks>

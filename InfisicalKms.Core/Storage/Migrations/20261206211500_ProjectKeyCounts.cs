@@ -13,6 +13,15 @@ namespace InfisicalKms.Core.Storage.Migrations;
 [Migration("20261206211500_ProjectKeyCounts")]
 public sealed class ProjectKeyCounts : Migration
 {
+    private const string CountNewKey = """
+        INSERT INTO "ProjectKeyCounts" ("ProjectId", "Count") VALUES (NEW."ProjectId", 1)
+        ON CONFLICT ("ProjectId") DO UPDATE SET "Count" = "Count" + 1;
+        """;
+
+    private const string UncountOldKey = """
+        UPDATE "ProjectKeyCounts" SET "Count" = "Count" - 1 WHERE "ProjectId" = OLD."ProjectId";
+        """;
+
     protected override void Up(MigrationBuilder migrationBuilder)
     {
         migrationBuilder.Sql("""
@@ -24,26 +33,11 @@ public sealed class ProjectKeyCounts : Migration
             INSERT INTO "ProjectKeyCounts" ("ProjectId", "Count")
             SELECT "ProjectId", COUNT(*) FROM "Keys" GROUP BY "ProjectId";
             """);
-        migrationBuilder.Sql("""
-            CREATE TRIGGER "ProjectKeyCount_Insert" AFTER INSERT ON "Keys"
-            BEGIN
-                INSERT INTO "ProjectKeyCounts" ("ProjectId", "Count") VALUES (NEW."ProjectId", 1)
-                ON CONFLICT ("ProjectId") DO UPDATE SET "Count" = "Count" + 1;
-            END;
-            """);
-        migrationBuilder.Sql("""
-            CREATE TRIGGER "ProjectKeyCount_Delete" AFTER DELETE ON "Keys"
-            BEGIN
-                UPDATE "ProjectKeyCounts" SET "Count" = "Count" - 1 WHERE "ProjectId" = OLD."ProjectId";
-            END;
-            """);
-        migrationBuilder.Sql("""
+        migrationBuilder.Sql($"""CREATE TRIGGER "ProjectKeyCount_Insert" AFTER INSERT ON "Keys" BEGIN {CountNewKey} END;""");
+        migrationBuilder.Sql($"""CREATE TRIGGER "ProjectKeyCount_Delete" AFTER DELETE ON "Keys" BEGIN {UncountOldKey} END;""");
+        migrationBuilder.Sql($"""
             CREATE TRIGGER "ProjectKeyCount_Move" AFTER UPDATE OF "ProjectId" ON "Keys"
-            BEGIN
-                UPDATE "ProjectKeyCounts" SET "Count" = "Count" - 1 WHERE "ProjectId" = OLD."ProjectId";
-                INSERT INTO "ProjectKeyCounts" ("ProjectId", "Count") VALUES (NEW."ProjectId", 1)
-                ON CONFLICT ("ProjectId") DO UPDATE SET "Count" = "Count" + 1;
-            END;
+            BEGIN {UncountOldKey} {CountNewKey} END;
             """);
         migrationBuilder.Sql("""
             CREATE TRIGGER "ProjectKeyCount_ProjectDeleted" AFTER DELETE ON "Projects"
