@@ -19,15 +19,13 @@ namespace InfisicalKms.Core;
 
 public static class KmsCoreServiceCollectionExtensions
 {
-    public const string DefaultConnectionString = "Data Source=data/kms.db";
-
     /// <summary>Storage, the key hierarchy and the Core services.</summary>
     public static IServiceCollection AddKmsCore(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
         // Read when first resolved, not now: configuration added after this call (tests, hosts) still counts.
-        services.AddSingleton(_ => StorageLocation.From(configuration.GetConnectionString("Kms") ?? DefaultConnectionString));
+        services.AddSingleton(_ => StorageLocation.From(configuration));
         services.AddDbContextFactory<KmsDbContext>((sp, options) => options
-            .UseSqlite(sp.GetRequiredService<StorageLocation>().ConnectionString)
+            .UseKmsDatabase(sp.GetRequiredService<StorageLocation>())
             .AddInterceptors(sp.GetRequiredService<CacheInvalidator>()));
 
         // The hot path's caches: every stored change passes CacheInvalidator, which makes stale entries unusable.
@@ -83,7 +81,7 @@ public static class KmsCoreServiceCollectionExtensions
         IDbContextFactory<KmsDbContext> factory = services.GetRequiredService<IDbContextFactory<KmsDbContext>>();
         await using (KmsDbContext db = await factory.CreateDbContextAsync(ct))
         {
-            await db.Database.MigrateAsync(ct);
+            await MigrateAsync(db, services.GetRequiredService<StorageLocation>(), ct);
         }
 
         // Invalid audit settings refuse start-up too.
@@ -91,5 +89,46 @@ public static class KmsCoreServiceCollectionExtensions
         services.GetRequiredService<AuditWriterSettings>();
         services.GetRequiredService<KmsCacheSettings>();
         await services.GetRequiredService<RootKeyInitializer>().InitializeAsync(ct);
+    }
+
+    /// <summary>
+    /// Applies the provider's migrations. On PostgreSQL they run under a session advisory lock, so instances
+    /// that start together migrate once: the others wait, then find nothing left to apply.
+    /// </summary>
+    private static async Task MigrateAsync(KmsDbContext db, StorageLocation storage, CancellationToken ct)
+    {
+        if (!storage.IsPostgres)
+        {
+            await db.Database.MigrateAsync(ct);
+            return;
+        }
+
+        try
+        {
+            await db.Database.OpenConnectionAsync(ct);   // held open: the lock belongs to this session
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException or ArgumentException or TimeoutException)
+        {
+            throw new RootKeyConfigurationException(
+                $"Cannot reach the PostgreSQL database named by {StorageLocation.ConnectionStringKey}: {e.Message}");
+        }
+
+        try
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({(int)LockScope.Instance}, 0)", ct);
+
+            // EF Core would find out that its history table is missing by a failing query, logged as an error.
+            await db.Database.ExecuteSqlRawAsync("""
+                CREATE TABLE IF NOT EXISTS "__EFMigrationsHistory" (
+                    "MigrationId" character varying(150) NOT NULL CONSTRAINT "PK___EFMigrationsHistory" PRIMARY KEY,
+                    "ProductVersion" character varying(32) NOT NULL)
+                """, ct);
+            await db.Database.MigrateAsync(ct);
+        }
+        finally
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({(int)LockScope.Instance}, 0)", CancellationToken.None);
+            await db.Database.CloseConnectionAsync();
+        }
     }
 }

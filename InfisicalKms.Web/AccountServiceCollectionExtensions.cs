@@ -1,3 +1,4 @@
+using InfisicalKms.Core.Envelope;
 using InfisicalKms.Core.Organizations;
 using InfisicalKms.Core.Storage;
 using InfisicalKms.Web.Components.Account;
@@ -5,7 +6,6 @@ using InfisicalKms.Web.Components.Shared;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
-using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.Identity;
 
 namespace InfisicalKms.Web;
@@ -44,11 +44,11 @@ public static class AccountServiceCollectionExtensions
             .AddSignInManager()
             .AddDefaultTokenProviders();
 
-        // Sign-in cookies outlive restarts: the data-protection keys live next to the database, not in $HOME.
-        builder.Services.AddDataProtection().SetApplicationName("InfisicalKms");
-        builder.Services.AddOptions<KeyManagementOptions>().Configure<StorageLocation, ILoggerFactory>((options, storage, logging) =>
-            options.XmlRepository = new FileSystemXmlRepository(
-                new DirectoryInfo(Path.Combine(storage.DataDirectory, "dataprotection-keys")), logging));
+        // Sign-in cookies and antiforgery tokens outlive restarts and cross instances: the Data Protection key
+        // ring lives in the database every instance shares, each key encrypted under the root key.
+        builder.Services.AddDataProtection().SetApplicationName("InfisicalKms").PersistKeysToDbContext<KmsDbContext>();
+        builder.Services.AddOptions<KeyManagementOptions>().Configure<EnvelopeEncryptor>((options, envelope) =>
+            options.XmlEncryptor = new RootKeyXmlEncryptor(envelope));
 
         // Scoped: one per circuit, over that circuit's authentication state.
         builder.Services.AddHttpContextAccessor();   // a fallback audit origin when a page did not hand one over

@@ -28,10 +28,21 @@ internal sealed class AuditBatchInsert : IDisposable
     private readonly Statement _readHead;
     private readonly Statement _insertHead;
     private readonly Statement _moveHead;
+    private readonly DbCommand? _lockChain;   // PostgreSQL only
 
     public AuditBatchInsert(KmsDbContext db)
     {
         DbConnection connection = db.Database.GetDbConnection();
+        if (db.Database.IsPostgres())
+        {
+            _lockChain = connection.CreateCommand();
+            _lockChain.CommandText = $"SELECT pg_advisory_xact_lock({(int)LockScope.AuditChain}, @chain)";
+            DbParameter chain = _lockChain.CreateParameter();
+            chain.ParameterName = "chain";
+            chain.DbType = System.Data.DbType.Int32;
+            _lockChain.Parameters.Add(chain);
+        }
+
         ISqlGenerationHelper sql = db.GetService<ISqlGenerationHelper>();
 
         IEntityType recordType = db.Model.FindEntityType(typeof(AuditEvent))!;
@@ -53,13 +64,22 @@ internal sealed class AuditBatchInsert : IDisposable
     }
 
     /// <summary>
-    /// Links <paramref name="records"/> onto their chains and inserts them, inside <paramref name="transaction"/>,
-    /// which must hold the database's write lock (SQLite: <c>BEGIN IMMEDIATE</c>) so the heads read are the newest.
+    /// Links <paramref name="records"/> onto their chains and inserts them, inside <paramref name="transaction"/>.
+    /// Each chain's head is read under its lock, so it is the newest: SQLite's write lock, which the transaction
+    /// holds from its start (<c>BEGIN IMMEDIATE</c>), or PostgreSQL's advisory lock on the chain, taken here
+    /// in one order (<see cref="KmsDatabase.LockAsync"/>) so that two batches never wait for each other in a circle.
     /// </summary>
     public void Write(IReadOnlyList<AuditEvent> records, DbTransaction transaction)
     {
-        foreach (IGrouping<Guid, AuditEvent> chain in records.GroupBy(r => r.ChainId))
+        foreach (IGrouping<Guid, AuditEvent> chain in records.GroupBy(r => r.ChainId).OrderBy(c => KmsDatabase.LockKey(c.Key)))
         {
+            if (_lockChain is not null)
+            {
+                _lockChain.Transaction = transaction;
+                _lockChain.Parameters[0].Value = KmsDatabase.LockKey(chain.Key);
+                _lockChain.ExecuteNonQuery();
+            }
+
             AuditChainHead? stored = ReadHead(chain.Key, transaction);
             AuditChainHead head = stored ?? new AuditChainHead { ChainId = chain.Key };
             AuditChain.Link(head, chain);
@@ -78,6 +98,7 @@ internal sealed class AuditBatchInsert : IDisposable
         _readHead.Dispose();
         _insertHead.Dispose();
         _moveHead.Dispose();
+        _lockChain?.Dispose();
     }
 
     /// <summary>The stored head's newest link (all that linking needs), or null for a chain with no records yet.</summary>

@@ -5,15 +5,17 @@ namespace InfisicalKms.Core.Audit;
 
 /// <summary>
 /// Links new records onto their chains: index, <c>prevHash</c> and <c>hash</c> (spec §10.7.3). Runs inside
-/// the write transaction that inserts them, after the database's write lock is held, so the head it reads
-/// is the newest even with several writers or processes; the unique (chain, index) pair backs that up.
+/// the write transaction that inserts them, holding each chain's lock (SQLite: the database's write lock;
+/// PostgreSQL: the chain's advisory lock, taken in one order), so the head it reads is the newest even with
+/// several writers or instances; the unique (chain, index) pair backs that up.
 /// </summary>
 internal static class AuditChain
 {
     public static async Task LinkAsync(KmsDbContext db, IReadOnlyList<AuditEvent> records, CancellationToken ct)
     {
-        foreach (IGrouping<Guid, AuditEvent> chain in records.GroupBy(r => r.ChainId))
+        foreach (IGrouping<Guid, AuditEvent> chain in records.GroupBy(r => r.ChainId).OrderBy(c => KmsDatabase.LockKey(c.Key)))
         {
+            await db.Database.LockAsync(LockScope.AuditChain, chain.Key, ct);
             AuditChainHead head = await LoadHeadAsync(db, chain.Key, ct);
             Link(head, chain);
             db.Entry(head).DetectChanges();   // saved even by a context that does not detect changes automatically

@@ -22,6 +22,19 @@ public sealed class EnvelopeEncryptor(RootKey rootKey)
         return KeyMaterial.TakeOwnership(material);
     }
 
+    /// <summary>
+    /// Encrypts data that is not key material (the web tier's Data Protection keys) under the root key. The
+    /// associated data is the purpose's name, which no key's 20-byte associated data can equal.
+    /// </summary>
+    public byte[] Seal(string purpose, ReadOnlySpan<byte> data) =>
+        AesGcmCipher.Encrypt(rootKey.Bytes, data, System.Text.Encoding.UTF8.GetBytes(purpose));
+
+    /// <summary>Decrypts what <see cref="Seal"/> made for the same purpose.</summary>
+    /// <exception cref="InvalidOperationException">The data was modified, sealed for another purpose or under another root key.</exception>
+    public byte[] Open(string purpose, ReadOnlySpan<byte> sealedData) =>
+        AesGcmCipher.Decrypt(rootKey.Bytes, sealedData, System.Text.Encoding.UTF8.GetBytes(purpose))
+        ?? throw new InvalidOperationException($"Sealed {purpose} data does not authenticate under the root key.");
+
     private static byte[] Aad(Guid keyId, int version)
     {
         byte[] aad = new byte[20];

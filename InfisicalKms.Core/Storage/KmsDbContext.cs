@@ -5,6 +5,7 @@ using InfisicalKms.Core.Keys;
 using InfisicalKms.Core.Organizations;
 using InfisicalKms.Core.Projects;
 using InfisicalKms.Core.RootKeys;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -13,14 +14,17 @@ using Microsoft.EntityFrameworkCore.Storage;
 namespace InfisicalKms.Core.Storage;
 
 /// <summary>
-/// The key store and the accounts (ASP.NET Core Identity users) in one database. Provider-neutral: no
-/// SQLite-only SQL, timestamps as UTC <see cref="DateTime"/>.
+/// The key store, the accounts (ASP.NET Core Identity users) and the web tier's Data Protection key ring in
+/// one database. Provider-neutral: no SQLite-only SQL, timestamps as UTC <see cref="DateTime"/>; each provider
+/// has its own migrations (<see cref="ProviderMigrationsAssembly"/>).
 /// </summary>
 /// <remarks>
-/// New migration: <c>dotnet ef migrations add &lt;Name&gt; --project InfisicalKms.Core --startup-project InfisicalKms.Web --output-dir Storage/Migrations</c>.
+/// New migration, once per provider (the design-time factory reads <c>KMS_DESIGN_PROVIDER</c>):
+/// <c>dotnet ef migrations add &lt;Name&gt; --project InfisicalKms.Core --startup-project InfisicalKms.Web --output-dir Storage/Migrations</c>, then
+/// <c>KMS_DESIGN_PROVIDER=Postgres dotnet ef migrations add &lt;Name&gt; ... --output-dir Storage/Migrations/Postgres --namespace InfisicalKms.Core.Storage.Migrations.Postgres</c>.
 /// </remarks>
 public sealed class KmsDbContext(DbContextOptions<KmsDbContext> options)
-    : IdentityDbContext<KmsUser, IdentityRole<Guid>, Guid>(options)
+    : IdentityDbContext<KmsUser, IdentityRole<Guid>, Guid>(options), IDataProtectionKeyContext
 {
     public DbSet<RootKeyRecord> RootKeys => Set<RootKeyRecord>();
 
@@ -48,6 +52,9 @@ public sealed class KmsDbContext(DbContextOptions<KmsDbContext> options)
 
     public DbSet<AuditChainHead> AuditChainHeads => Set<AuditChainHead>();
 
+    /// <summary>The web tier's Data Protection keys, each encrypted under the root key (shared by every instance).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
     /// <summary>
     /// The instance's organization (the first one set up), or <see cref="Guid.Empty"/> before set-up: where
     /// organization records go when the caller names no organization (unknown credentials, operator commands).
@@ -74,7 +81,7 @@ public sealed class KmsDbContext(DbContextOptions<KmsDbContext> options)
             return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
         }
 
-        // SQLite: BEGIN IMMEDIATE, so the chain heads are read under the write lock.
+        // SQLite: BEGIN IMMEDIATE, so the chain heads are read under the write lock; PostgreSQL locks each chain.
         await using IDbContextTransaction transaction = await Database.BeginTransactionAsync(cancellationToken);
         await AuditChain.LinkAsync(this, records, cancellationToken);
         int saved = await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
@@ -97,5 +104,10 @@ public sealed class KmsDbContext(DbContextOptions<KmsDbContext> options)
     {
         base.OnModelCreating(builder);
         builder.ApplyConfigurationsFromAssembly(typeof(KmsDbContext).Assembly);
+        if (Database.IsPostgres())
+        {
+            // Byte order, as SQLite sorts: key lists page by name the same way on both providers.
+            builder.Entity<KmsKey>().Property(k => k.Name).UseCollation("C");
+        }
     }
 }

@@ -107,7 +107,7 @@ public sealed class CacheStampTests : IAsyncLifetime
         // Arrange: a database without the stamps table
         string path = Path.Combine(Path.GetTempPath(), $"kms-no-stamps-{Guid.NewGuid():N}.db");
         var generations = new CacheGenerations();
-        var watcher = new CacheStampWatcher(new Factory($"Data Source={path};Pooling=False"), generations,
+        var watcher = new CacheStampWatcher(new Factory($"Data Source={path};Pooling=False"), StorageLocation.Sqlite($"Data Source={path}"), generations,
             KmsCacheSettings.Default, TimeProvider.System, NullLogger<CacheStampWatcher>.Instance);
         var before = Generations(generations);
 
