@@ -45,6 +45,10 @@ public static class KmsCoreServiceCollectionExtensions
         services.AddSingleton<RootKeyRewrapper>();   // the root-key command (spec §11.7); no state of its own
         services.AddSingleton<EnvelopeEncryptor>();
         services.AddSingleton<LoginRateLimiter>();
+        services.AddSingleton<SharedLoginRateLimiter>();
+        services.AddSingleton<ILoginRateLimiter>(sp => sp.GetRequiredService<StorageLocation>().IsPostgres
+            ? sp.GetRequiredService<SharedLoginRateLimiter>()   // counted across instances
+            : sp.GetRequiredService<LoginRateLimiter>());
         services.AddMetrics();   // the audit writer's instruments (already there in a web host)
         services.AddSingleton(_ => AuditWriterSettings.Parse(configuration[AuditWriterSettings.Key]));
         services.AddSingleton<AuditWriter>();   // one group-commit loop per process

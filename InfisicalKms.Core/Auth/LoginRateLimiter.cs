@@ -17,10 +17,11 @@ namespace InfisicalKms.Core.Auth;
 /// </para>
 /// <para>
 /// Singleton, in memory, per process: a restart forgets the counts, which only ever lets a client in sooner.
+/// The SQLite default; several instances on PostgreSQL count in the database instead (<see cref="SharedLoginRateLimiter"/>).
 /// An address with nothing counted and nothing in flight is forgotten, so memory follows the active addresses.
 /// </para>
 /// </remarks>
-public sealed class LoginRateLimiter(TimeProvider clock)
+public sealed class LoginRateLimiter(TimeProvider clock) : ILoginRateLimiter
 {
     public const int MaxFailures = 20;
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(60);
@@ -64,6 +65,8 @@ public sealed class LoginRateLimiter(TimeProvider clock)
             await wait.WaitAsync(ct);
         }
     }
+
+    async ValueTask<ILoginAttempt> ILoginRateLimiter.BeginAsync(string ip, CancellationToken ct) => await BeginAsync(ip, ct);
 
     /// <summary>Seconds (rounded up) until the address may try again, or null when it may try now.</summary>
     public int? RetryAfterSeconds(string ip)
@@ -120,7 +123,7 @@ public sealed class LoginRateLimiter(TimeProvider clock)
     }
 
     /// <summary>One login's place in its address's count.</summary>
-    public sealed class Attempt : IDisposable
+    public sealed class Attempt : IDisposable, ILoginAttempt
     {
         private readonly LoginRateLimiter _limiter;
         private readonly string _ip;
@@ -145,6 +148,12 @@ public sealed class LoginRateLimiter(TimeProvider clock)
                 _released = true;
                 _limiter.Release(_ip, _address, _failed);
             }
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            Dispose();
+            return ValueTask.CompletedTask;
         }
     }
 

@@ -11,7 +11,7 @@ namespace InfisicalKms.Core.Auth;
 
 /// <summary>Universal Auth login, access-token checks, renewal and revocation (spec §8.1–§8.4).</summary>
 public sealed class TokenService(
-    IDbContextFactory<KmsDbContext> dbFactory, LoginRateLimiter limiter, AuditLog audit, TimeProvider clock, CacheGenerations generations, KmsCacheSettings cacheSettings)
+    IDbContextFactory<KmsDbContext> dbFactory, ILoginRateLimiter limiter, AuditLog audit, TimeProvider clock, CacheGenerations generations, KmsCacheSettings cacheSettings)
 {
     /// <summary>Checked tokens by the base64 of their SHA-256, never by the token itself.</summary>
     private readonly GenerationalCache<string, CheckedToken> _tokens = new(generations, CacheScopes.Tokens, cacheSettings.Tokens);
@@ -33,7 +33,7 @@ public sealed class TokenService(
         return await audit.RunAsync(entry, async () =>
         {
             // Holds this login's place in the address's count until it has succeeded or been counted as failed.
-            using LoginRateLimiter.Attempt attempt = await limiter.BeginAsync(clientIp?.ToString() ?? "unknown", ct);
+            await using ILoginAttempt attempt = await limiter.BeginAsync(clientIp?.ToString() ?? "unknown", ct);
 
             DateTime now = clock.GetUtcNow().UtcDateTime;
             byte[] presented = Secrets.Hash(clientSecret);

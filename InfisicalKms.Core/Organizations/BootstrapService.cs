@@ -51,6 +51,7 @@ public sealed class BootstrapService(
     {
         await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await db.Database.LockAsync(LockScope.Instance, Guid.Empty, ct);   // PostgreSQL: instances racing to set up wait here
         if (await db.Users.AnyAsync(ct))
         {
             Guid existing = await db.InstanceOrganizationIdAsync(ct);

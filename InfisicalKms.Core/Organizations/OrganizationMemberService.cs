@@ -77,6 +77,7 @@ public sealed class OrganizationMemberService(
             RequireAdmin(actor, "delete");
             await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
             await using IDbContextTransaction transaction = await db.Database.BeginTransactionAsync(ct);   // the admin count and the delete are one step
+            await db.Database.LockAsync(LockScope.Members, actor.OrganizationId, ct);   // PostgreSQL: one guard at a time per organization
             KmsUser user = await db.Users.FirstOrDefaultAsync(u => u.Id == userId && u.OrganizationId == actor.OrganizationId, ct)
                 ?? throw new KmsNotFoundException($"User with ID \"{userId}\" not found");
             entry.TargetOrganization().With("email", user.Email ?? "");

@@ -78,6 +78,7 @@ public sealed class MembershipService(IDbContextFactory<KmsDbContext> dbFactory,
             await using IDbContextTransaction transaction = await db.Database.BeginTransactionAsync(ct);   // the admin count and the update are one step
             (Project project, _) = await ProjectAccess.RequireProjectAsync(
                 db, actor, projectId, entry, ct, Permission.DeleteIdentityMembership, Permission.CreateIdentityMembership);
+            await db.Database.LockAsync(LockScope.Members, project.Id, ct);   // PostgreSQL: one guard at a time per project
             IdentityMembership membership = await FindIdentityMembershipAsync(db, project, projectId, identityId, ct);
             entry.With("previousRole", membership.Role.ToWire());
             await LastAdminGuard.CheckAsync(db, project, membership.Role, role, ct);
@@ -147,6 +148,7 @@ public sealed class MembershipService(IDbContextFactory<KmsDbContext> dbFactory,
             await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
             await using IDbContextTransaction transaction = await db.Database.BeginTransactionAsync(ct);   // the admin count and the update are one step
             (Project project, _) = await ProjectAccess.RequireProjectAsync(db, actor, projectId, entry, ct, Permission.DeleteMember, Permission.CreateMember);
+            await db.Database.LockAsync(LockScope.Members, project.Id, ct);   // PostgreSQL: one guard at a time per project
             UserMembership membership = await FindUserMembershipAsync(db, project, projectId, userId, ct);
             entry.With("previousRole", membership.Role.ToWire());
             await LastAdminGuard.CheckAsync(db, project, membership.Role, role, ct);
@@ -167,6 +169,7 @@ public sealed class MembershipService(IDbContextFactory<KmsDbContext> dbFactory,
             await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
             await using IDbContextTransaction transaction = await db.Database.BeginTransactionAsync(ct);   // a guard's admin count and the delete are one step
             (Project project, _) = await ProjectAccess.RequireProjectAsync(db, actor, projectId, entry, ct, Permission.DeleteIdentityMembership);
+            await db.Database.LockAsync(LockScope.Members, project.Id, ct);   // PostgreSQL: one guard at a time per project
             IdentityMembership membership = await FindIdentityMembershipAsync(db, project, projectId, identityId, ct);
             entry.With("role", membership.Role.ToWire());
             if (keepAnAdmin)
@@ -191,6 +194,7 @@ public sealed class MembershipService(IDbContextFactory<KmsDbContext> dbFactory,
             await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
             await using IDbContextTransaction transaction = await db.Database.BeginTransactionAsync(ct);   // a guard's admin count and the delete are one step
             (Project project, _) = await ProjectAccess.RequireProjectAsync(db, actor, projectId, entry, ct, Permission.DeleteMember);
+            await db.Database.LockAsync(LockScope.Members, project.Id, ct);   // PostgreSQL: one guard at a time per project
             UserMembership membership = await FindUserMembershipAsync(db, project, projectId, userId, ct);
             entry.With("role", membership.Role.ToWire());
             if (keepAnAdmin)

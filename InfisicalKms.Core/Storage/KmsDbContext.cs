@@ -52,6 +52,9 @@ public sealed class KmsDbContext(DbContextOptions<KmsDbContext> options)
 
     public DbSet<AuditChainHead> AuditChainHeads => Set<AuditChainHead>();
 
+    /// <summary>Logins counted by <see cref="SharedLoginRateLimiter"/> (PostgreSQL); empty on SQLite, which counts in memory.</summary>
+    public DbSet<LoginAttemptRecord> LoginAttempts => Set<LoginAttemptRecord>();
+
     /// <summary>The web tier's Data Protection keys, each encrypted under the root key (shared by every instance).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 

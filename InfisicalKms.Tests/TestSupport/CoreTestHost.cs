@@ -1,22 +1,17 @@
 using System.Security.Cryptography;
 using InfisicalKms.Core.Audit;
-using InfisicalKms.Core;
 using InfisicalKms.Core.Access;
 using InfisicalKms.Core.Keys;
 using InfisicalKms.Core.Organizations;
 using InfisicalKms.Core.Projects;
 using InfisicalKms.Core.Storage;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.Hosting;
 
 namespace InfisicalKms.Tests.TestSupport;
 
 /// <summary>
-/// A real Core (AddKmsCore) on a fresh SQLite file in its own temporary folder, initialized and
+/// A real Core (AddKmsCore) on a fresh database of the run's provider (<see cref="TestDatabase"/>), initialized and
 /// bootstrapped with an organization admin. One per test class (<c>IClassFixture</c>); component tests
 /// take its singletons, so the UI runs against the same services as the server.
 /// </summary>
@@ -27,6 +22,7 @@ public sealed class CoreTestHost : IAsyncLifetime
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "kms-core-" + Guid.NewGuid().ToString("N"));
     private readonly Dictionary<KeyAlgorithm, KmsKey> _sharedKeys = [];
     private ServiceProvider? _services;
+    private TestDatabase? _database;
     private BootstrapResult? _bootstrap;
 
     public IServiceProvider Services => _services ?? throw new InvalidOperationException("Not initialized.");
@@ -48,19 +44,11 @@ public sealed class CoreTestHost : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(_directory);
-        IConfiguration configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["ConnectionStrings:Kms"] = $"Data Source={Path.Combine(_directory, "kms.db")}",
-                ["ROOT_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            })
-            .Build();
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddKmsCore(configuration, new TestHostEnvironment(_directory));
-        _services = services.BuildServiceProvider();
-        await _services.InitializeKmsAsync(CancellationToken.None);
+        _database = await TestDatabase.CreateAsync(_directory);
+        _services = await CoreProcess.StartAsync(_database, _directory, new Dictionary<string, string?>
+        {
+            ["ROOT_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+        });
         _bootstrap = await Services.GetRequiredService<BootstrapService>()
             .BootstrapAsync(AdminEmail, "correct horse battery", "Example Corp", RequestOrigin.None, CancellationToken.None);
         Project = await CreateProjectAsync("Test Project");
@@ -73,15 +61,12 @@ public sealed class CoreTestHost : IAsyncLifetime
             await _services.DisposeAsync();
         }
 
-        SqliteConnection.ClearAllPools();
-        try
+        if (_database is not null)
         {
-            Directory.Delete(_directory, recursive: true);
+            await _database.DisposeAsync();
         }
-        catch (IOException)
-        {
-            // A file still held open goes with the temp folder later; never fail a run on it.
-        }
+
+        CoreProcess.DeleteDirectory(_directory);
     }
 
     public static Actor ActorFor(KmsUser user) =>
@@ -125,15 +110,4 @@ public sealed class CoreTestHost : IAsyncLifetime
     }
 
     public async Task<KmsKey> ReloadKeyAsync(Guid keyId) => await Keys.GetAsync(AdminActor, keyId, CancellationToken.None);
-
-    private sealed class TestHostEnvironment(string contentRoot) : IHostEnvironment
-    {
-        public string EnvironmentName { get; set; } = Environments.Production;
-
-        public string ApplicationName { get; set; } = "InfisicalKms.Tests";
-
-        public string ContentRootPath { get; set; } = contentRoot;
-
-        public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
-    }
 }

@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Data.Sqlite;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,18 +12,22 @@ using Microsoft.Extensions.Time.Testing;
 namespace InfisicalKms.Tests.TestSupport;
 
 /// <summary>
-/// The real server in-process on a fresh SQLite file in a temporary folder, with its own
-/// ROOT_ENCRYPTION_KEY. Bootstraps once and hands out clients for callers of every role.
+/// The real server in-process on a fresh database of the run's provider (<see cref="TestDatabase"/>: an
+/// SQLite file in a temporary folder, or a PostgreSQL database), with its own ROOT_ENCRYPTION_KEY. Bootstraps once and hands out clients for callers of every role.
 /// </summary>
 public class KmsWebApplicationFactory : WebApplicationFactory<Program>
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "kms-tests-" + Guid.NewGuid().ToString("N"));
     private readonly SemaphoreSlim _bootstrapGate = new(1, 1);
     private AdminContext? _admin;
+    private TestDatabase? _database;
 
     public string RootEncryptionKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     public string DatabasePath => Path.Combine(_directory, "kms.db");
+
+    /// <summary>The database, created when the host is built.</summary>
+    public TestDatabase Database => _database ?? throw new InvalidOperationException("The host is not built yet.");
 
     /// <summary>A clock the test controls (token expiry, rotation); the system clock when null.</summary>
     public FakeTimeProvider? Clock { get; init; }
@@ -35,12 +38,12 @@ public class KmsWebApplicationFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         Directory.CreateDirectory(_directory);
+        _database ??= TestDatabase.Create(_directory);
         builder.UseEnvironment("Development");
         builder.ConfigureAppConfiguration((_, config) =>
         {
-            var settings = new Dictionary<string, string?>
+            var settings = new Dictionary<string, string?>(Database.Settings)
             {
-                ["ConnectionStrings:Kms"] = $"Data Source={DatabasePath}",
                 ["ROOT_ENCRYPTION_KEY"] = RootEncryptionKey,
             };
             foreach ((string key, string? value) in Settings)
@@ -92,7 +95,7 @@ public class KmsWebApplicationFactory : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        SqliteConnection.ClearAllPools();
+        _database?.Dispose();
         try
         {
             Directory.Delete(_directory, recursive: true);

@@ -49,3 +49,14 @@ internal sealed class AccessTokenConfiguration : IEntityTypeConfiguration<Access
         token.HasOne<MachineIdentity>().WithMany().HasForeignKey(t => t.IdentityId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class LoginAttemptConfiguration : IEntityTypeConfiguration<LoginAttemptRecord>
+{
+    public void Configure(EntityTypeBuilder<LoginAttemptRecord> attempt)
+    {
+        attempt.ToTable("LoginAttempts");
+        attempt.HasKey(a => a.Id);
+        attempt.Property(a => a.Client).HasMaxLength(64);
+        attempt.HasIndex(a => new { a.Client, a.At });
+    }
+}

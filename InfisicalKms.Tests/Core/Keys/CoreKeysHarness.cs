@@ -1,21 +1,18 @@
 using System.Security.Cryptography;
-using InfisicalKms.Core.Audit;
 using InfisicalKms.Core;
+using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.Access;
 using InfisicalKms.Core.Organizations;
 using InfisicalKms.Core.Projects;
-using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Configuration;
+using InfisicalKms.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
 
 namespace InfisicalKms.Tests.Core.Keys;
 
 /// <summary>
-/// Real Core services over a temporary SQLite file with a fixed root key and a fake clock. Several providers
-/// on the same file stand for several server processes. Bootstraps once and creates one project.
+/// Real Core services over one database of the run's provider with a fixed root key and a fake clock. Several
+/// providers on the same database stand for several server processes. Bootstraps once and creates one project.
 /// </summary>
 public sealed class CoreKeysHarness : IAsyncDisposable
 {
@@ -25,7 +22,10 @@ public sealed class CoreKeysHarness : IAsyncDisposable
     private CoreKeysHarness()
     {
         Directory.CreateDirectory(DataDirectory);
+        Database = TestDatabase.Create(DataDirectory);
     }
+
+    public TestDatabase Database { get; }
 
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "kms-corekeys-" + Guid.NewGuid().ToString("N"));
 
@@ -53,17 +53,11 @@ public sealed class CoreKeysHarness : IAsyncDisposable
     /// <summary>Another "process" on the same database, root key and clock.</summary>
     public async Task<IServiceProvider> StartProcessAsync(Action<IServiceCollection>? configure = null)
     {
-        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        ServiceProvider provider = CoreProcess.Build(Database, DataDirectory, [new("ROOT_ENCRYPTION_KEY", _rootKey)], configure: services =>
         {
-            ["ConnectionStrings:Kms"] = $"Data Source={Path.Combine(DataDirectory, "kms.db")}",
-            ["ROOT_ENCRYPTION_KEY"] = _rootKey,
-        }).Build();
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddSingleton<TimeProvider>(Clock);
-        services.AddKmsCore(configuration, new HostEnvironment(DataDirectory));
-        configure?.Invoke(services);
-        ServiceProvider provider = services.BuildServiceProvider();
+            services.AddSingleton<TimeProvider>(Clock);
+            configure?.Invoke(services);
+        });
         _providers.Add(provider);
         await provider.InitializeKmsAsync(CancellationToken.None);
         return provider;
@@ -76,25 +70,7 @@ public sealed class CoreKeysHarness : IAsyncDisposable
             await provider.DisposeAsync();
         }
 
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(DataDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Left for the temp folder's own clean-up.
-        }
-    }
-
-    private sealed class HostEnvironment(string contentRoot) : IHostEnvironment
-    {
-        public string EnvironmentName { get; set; } = Environments.Production;
-
-        public string ApplicationName { get; set; } = "InfisicalKms.Tests";
-
-        public string ContentRootPath { get; set; } = contentRoot;
-
-        public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
+        await Database.DisposeAsync();
+        CoreProcess.DeleteDirectory(DataDirectory);
     }
 }

@@ -1,26 +1,25 @@
-using InfisicalKms.Core;
 using InfisicalKms.Core.RootKeys;
 using InfisicalKms.Core.Storage;
-using Microsoft.Data.Sqlite;
+using InfisicalKms.Tests.TestSupport;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace InfisicalKms.Tests.Core.RootKeys;
 
 /// <summary>
-/// A temporary data directory holding one SQLite file, and real Core service providers over it (one per
-/// simulated process start). Configuration is in-memory only, so the test runner's environment never leaks in.
+/// A temporary data directory and one database of the run's provider, and real Core service providers over
+/// them (<see cref="CoreProcess"/>, one per simulated process start).
 /// </summary>
 public sealed class KmsCoreInstance : IDisposable
 {
     public KmsCoreInstance()
     {
         Directory.CreateDirectory(DataDirectory);
+        Database = TestDatabase.Create(DataDirectory);
     }
+
+    public TestDatabase Database { get; }
 
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "kms-rootkey-" + Guid.NewGuid().ToString("N"));
 
@@ -29,20 +28,8 @@ public sealed class KmsCoreInstance : IDisposable
     public string DevKeyFilePath => Path.Combine(DataDirectory, RootKeySettings.DevKeyFileName);
 
     /// <summary>Builds the services one start of the server would have; <paramref name="settings"/> are the environment variables.</summary>
-    public ServiceProvider CreateProvider(string environmentName, CapturingLoggerProvider logs, IDictionary<string, string?>? settings = null)
-    {
-        var values = new Dictionary<string, string?> { ["ConnectionStrings:Kms"] = $"Data Source={DatabasePath}" };
-        foreach ((string key, string? value) in settings ?? new Dictionary<string, string?>())
-        {
-            values[key] = value;
-        }
-
-        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        var services = new ServiceCollection();
-        services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
-        services.AddKmsCore(configuration, new TestHostEnvironment(environmentName, DataDirectory));
-        return services.BuildServiceProvider();
-    }
+    public ServiceProvider CreateProvider(string environmentName, CapturingLoggerProvider logs, IDictionary<string, string?>? settings = null) =>
+        CoreProcess.Build(Database, DataDirectory, settings, environmentName, logs: logs);
 
     /// <summary>The stored root key rows, read with a provider of its own.</summary>
     public async Task<List<RootKeyRecord>> RootKeyRowsAsync(CancellationToken ct)
@@ -55,25 +42,7 @@ public sealed class KmsCoreInstance : IDisposable
 
     public void Dispose()
     {
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(DataDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A file still held open goes with the temp folder later; never fail a test on clean-up.
-        }
-    }
-
-    private sealed class TestHostEnvironment(string environmentName, string contentRoot) : IHostEnvironment
-    {
-        public string EnvironmentName { get; set; } = environmentName;
-
-        public string ApplicationName { get; set; } = "InfisicalKms.Tests";
-
-        public string ContentRootPath { get; set; } = contentRoot;
-
-        public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
+        Database.Dispose();
+        CoreProcess.DeleteDirectory(DataDirectory);
     }
 }

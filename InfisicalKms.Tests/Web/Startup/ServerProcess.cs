@@ -13,7 +13,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
     private static readonly string[] InheritedVariablesToRemove =
     [
         "ENCRYPTION_KEY", "ROOT_ENCRYPTION_KEY", "HSM_LIB_PATH", "HSM_PIN", "HSM_SLOT", "HSM_KEY_LABEL", "HSM_TOKEN_LABEL",
-        "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT", "ASPNETCORE_URLS", "ConnectionStrings__Kms",
+        "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT", "ASPNETCORE_URLS", "ConnectionStrings__Kms", "Kms__Database__Provider",
     ];
 
     private readonly Process _process;
@@ -45,8 +45,28 @@ public sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the server in <paramref name="environmentName"/> on a free loopback port over <paramref name="databasePath"/>.</summary>
-    public static ServerProcess Start(string environmentName, string databasePath, IReadOnlyDictionary<string, string> variables)
+    /// <summary>Starts the server in <paramref name="environmentName"/> on a free loopback port over the SQLite file <paramref name="databasePath"/>.</summary>
+    public static ServerProcess Start(string environmentName, string databasePath, IReadOnlyDictionary<string, string> variables) =>
+        Start(environmentName, Path.GetDirectoryName(databasePath)!,
+            new Dictionary<string, string>(variables) { ["ConnectionStrings__Kms"] = $"Data Source={databasePath}" }, extraArguments: []);
+
+    /// <summary>Starts the server over <paramref name="database"/> (either provider), in <paramref name="workingDirectory"/>.</summary>
+    public static ServerProcess Start(string environmentName, string workingDirectory, TestSupport.TestDatabase database, IReadOnlyDictionary<string, string> variables)
+    {
+        var all = new Dictionary<string, string>(database.EnvironmentVariables);
+        foreach ((string name, string value) in variables)
+        {
+            all[name] = value;
+        }
+
+        return Start(environmentName, workingDirectory, all, extraArguments: []);
+    }
+
+    /// <summary>Runs an operator command of the server binary (e.g. <c>db copy</c>) with the given environment.</summary>
+    public static ServerProcess Run(string workingDirectory, IReadOnlyDictionary<string, string> variables, params string[] arguments) =>
+        Start("Production", workingDirectory, variables, arguments);
+
+    private static ServerProcess Start(string environmentName, string workingDirectory, IReadOnlyDictionary<string, string> variables, string[] extraArguments)
     {
         string webDll = Path.Combine(AppContext.BaseDirectory, "InfisicalKms.Web.dll");
         Assert.True(File.Exists(webDll), $"server binary not found at {webDll}");
@@ -55,18 +75,28 @@ public sealed partial class ServerProcess : IAsyncDisposable
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = Path.GetDirectoryName(databasePath)!,
+            WorkingDirectory = workingDirectory,
         };
         info.ArgumentList.Add(webDll);
-        info.ArgumentList.Add("--urls");
-        info.ArgumentList.Add("http://127.0.0.1:0");
+        if (extraArguments.Length > 0)
+        {
+            foreach (string argument in extraArguments)
+            {
+                info.ArgumentList.Add(argument);
+            }
+        }
+        else
+        {
+            info.ArgumentList.Add("--urls");
+            info.ArgumentList.Add("http://127.0.0.1:0");
+        }
+
         foreach (string name in InheritedVariablesToRemove)
         {
             info.Environment.Remove(name);
         }
 
         info.Environment["ASPNETCORE_ENVIRONMENT"] = environmentName;
-        info.Environment["ConnectionStrings__Kms"] = $"Data Source={databasePath}";
         foreach ((string name, string value) in variables)
         {
             info.Environment[name] = value;

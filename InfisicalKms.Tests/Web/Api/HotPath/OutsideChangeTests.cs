@@ -1,7 +1,6 @@
 using System.Net.Http.Json;
 using InfisicalKms.Tests.TestSupport;
 using InfisicalKms.Tests.Web.Api.Lifecycle;
-using Microsoft.Data.Sqlite;
 
 namespace InfisicalKms.Tests.Web.Api.HotPath;
 
@@ -24,14 +23,8 @@ public sealed class OutsideChangeTests : IAsyncLifetime
         await ApiAssert.OkAsync(await caller.Client.PostAsJsonAsync($"/api/v1/kms/keys/{keyId}/encrypt", new { plaintext = "" }));
 
         // Act: revoke every token of the identity with SQL on a connection of its own, as another instance would
-        await using (var connection = new SqliteConnection($"Data Source={_factory.DatabasePath};Pooling=False"))
-        {
-            await connection.OpenAsync();
-            await using SqliteCommand command = connection.CreateCommand();
-            command.CommandText = """UPDATE "AccessTokens" SET "IsRevoked" = 1 WHERE "IdentityId" = $id""";
-            command.Parameters.AddWithValue("$id", Guid.Parse(caller.IdentityId).ToString().ToUpperInvariant());
-            Assert.Equal(1, await command.ExecuteNonQueryAsync());
-        }
+        Assert.Equal(1, await _factory.Database.ExecuteAsync(
+            """UPDATE "AccessTokens" SET "IsRevoked" = @p0 WHERE "IdentityId" = @p1""", true, Guid.Parse(caller.IdentityId)));
 
         // Assert: refused within a few poll intervals
         int status = 0;
@@ -56,14 +49,7 @@ public sealed class OutsideChangeTests : IAsyncLifetime
         await ApiAssert.OkAsync(await admin.PostAsJsonAsync($"/api/v1/kms/keys/{keyId}/encrypt", new { plaintext = "" }));
 
         // Act
-        await using (var connection = new SqliteConnection($"Data Source={_factory.DatabasePath};Pooling=False"))
-        {
-            await connection.OpenAsync();
-            await using SqliteCommand command = connection.CreateCommand();
-            command.CommandText = """UPDATE "Keys" SET "IsDisabled" = 1 WHERE "Id" = $id""";
-            command.Parameters.AddWithValue("$id", Guid.Parse(keyId).ToString().ToUpperInvariant());
-            Assert.Equal(1, await command.ExecuteNonQueryAsync());
-        }
+        Assert.Equal(1, await _factory.Database.ExecuteAsync("""UPDATE "Keys" SET "IsDisabled" = @p0 WHERE "Id" = @p1""", true, Guid.Parse(keyId)));
 
         // Assert
         string? message = null;

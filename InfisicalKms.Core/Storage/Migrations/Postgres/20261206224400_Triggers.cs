@@ -18,7 +18,7 @@ namespace InfisicalKms.Core.Storage.Migrations.Postgres;
 /// <para>Frozen as written on the day, like SQLite's: <c>PostgresTriggerTests</c> checks the triggers against the invalidator's table map.</para>
 /// </remarks>
 [DbContext(typeof(KmsDbContext))]
-[Migration("20261206223300_Triggers")]
+[Migration("20261206224400_Triggers")]
 public sealed class Triggers : Migration
 {
     private static readonly (string Table, int Scopes)[] Tables =

@@ -85,6 +85,21 @@ namespace InfisicalKms.Core.Storage.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "LoginAttempts",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Client = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    At = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    Pending = table.Column<bool>(type: "boolean", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_LoginAttempts", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Organizations",
                 columns: table => new
                 {
@@ -592,6 +607,11 @@ namespace InfisicalKms.Core.Storage.Migrations.Postgres
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_LoginAttempts_Client_At",
+                table: "LoginAttempts",
+                columns: new[] { "Client", "At" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Projects_OrganizationId_Slug",
                 table: "Projects",
                 columns: new[] { "OrganizationId", "Slug" },
@@ -659,6 +679,9 @@ namespace InfisicalKms.Core.Storage.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "KeyVersions");
+
+            migrationBuilder.DropTable(
+                name: "LoginAttempts");
 
             migrationBuilder.DropTable(
                 name: "RootKey");

@@ -1,0 +1,118 @@
+using InfisicalKms.Core.Errors;
+using InfisicalKms.Core.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace InfisicalKms.Core.Auth;
+
+/// <summary>One login in progress, holding its place in its address's count until disposed.</summary>
+public interface ILoginAttempt : IAsyncDisposable
+{
+    /// <summary>Counts this login as a failure when it is disposed.</summary>
+    void Failed();
+}
+
+/// <summary>The Universal Auth login limit (spec §1.10): 20 failures per address per sliding 60 seconds.</summary>
+public interface ILoginRateLimiter
+{
+    /// <summary>Takes a place for one login from <paramref name="ip"/>; throws <see cref="KmsRateLimitException"/> over the limit.</summary>
+    ValueTask<ILoginAttempt> BeginAsync(string ip, CancellationToken ct);
+}
+
+/// <summary>A login's row in the shared count: pending while the login runs, a failure once it failed.</summary>
+public sealed class LoginAttemptRecord
+{
+    public long Id { get; set; }
+
+    public required string Client { get; set; }
+
+    public DateTime At { get; set; }
+
+    public bool Pending { get; set; }
+}
+
+/// <summary>
+/// <see cref="LoginRateLimiter"/>'s rule counted in the database, for several instances on PostgreSQL: a
+/// client's failures on every instance count against the same 20.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Each login inserts a pending row under the client's advisory lock, and only while the client's failures
+/// plus pending logins in the window are fewer than 20; the row becomes a failure or is deleted when the
+/// login ends. A burst of wrong guesses spread over several instances therefore still gets exactly 20 tries,
+/// and a valid login that finds every place taken by logins in flight waits for one to end rather than being
+/// refused. A pending row left by an instance that died counts like a failure until it leaves the window.
+/// </para>
+/// <para>Rows older than the window are deleted by the next login from the same client.</para>
+/// </remarks>
+public sealed class SharedLoginRateLimiter(IDbContextFactory<KmsDbContext> dbFactory, TimeProvider clock) : ILoginRateLimiter
+{
+    private static readonly TimeSpan PlaceWait = TimeSpan.FromMilliseconds(50);
+
+    public async ValueTask<ILoginAttempt> BeginAsync(string ip, CancellationToken ct)
+    {
+        while (true)
+        {
+            await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+            await using (var transaction = await db.Database.BeginTransactionAsync(ct))
+            {
+                await db.Database.LockAsync(LockScope.LoginFailures, ClientLockId(ip), ct);
+                DateTime now = clock.GetUtcNow().UtcDateTime;
+                DateTime windowStart = now - LoginRateLimiter.Window;
+                await db.LoginAttempts.Where(a => a.Client == ip && a.At <= windowStart).ExecuteDeleteAsync(ct);
+                List<LoginAttemptRecord> inWindow = await db.LoginAttempts.AsNoTracking()
+                    .Where(a => a.Client == ip).OrderBy(a => a.At).ToListAsync(ct);
+                List<DateTime> failures = [.. inWindow.Where(a => !a.Pending).Select(a => a.At)];
+                if (failures.Count >= LoginRateLimiter.MaxFailures)
+                {
+                    // The count drops below the limit when the (count - limit + 1)-th oldest failure leaves the window.
+                    DateTime leaves = failures[failures.Count - LoginRateLimiter.MaxFailures] + LoginRateLimiter.Window;
+                    throw new KmsRateLimitException(Math.Max(1, (int)Math.Ceiling((leaves - now).TotalSeconds)));
+                }
+
+                if (inWindow.Count < LoginRateLimiter.MaxFailures)
+                {
+                    var place = new LoginAttemptRecord { Client = ip, At = now, Pending = true };
+                    db.LoginAttempts.Add(place);
+                    await db.SaveChangesAsync(ct);
+                    await transaction.CommitAsync(ct);
+                    return new Attempt(dbFactory, clock, place.Id);
+                }
+            }
+
+            await Task.Delay(PlaceWait, clock, ct);   // every place is held by a login in flight somewhere
+        }
+    }
+
+    // Addresses hash onto lock ids; two that collide only wait for each other.
+    private static Guid ClientLockId(string ip) =>
+        new(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(ip)).AsSpan(0, 16));
+
+    private sealed class Attempt(IDbContextFactory<KmsDbContext> dbFactory, TimeProvider clock, long id) : ILoginAttempt
+    {
+        private bool _failed;
+        private bool _released;
+
+        public void Failed() => _failed = true;
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_released)
+            {
+                return;
+            }
+
+            _released = true;
+            await using KmsDbContext db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            IQueryable<LoginAttemptRecord> row = db.LoginAttempts.Where(a => a.Id == id);
+            if (_failed)
+            {
+                DateTime now = clock.GetUtcNow().UtcDateTime;
+                await row.ExecuteUpdateAsync(u => u.SetProperty(a => a.Pending, false).SetProperty(a => a.At, now), CancellationToken.None);
+            }
+            else
+            {
+                await row.ExecuteDeleteAsync(CancellationToken.None);
+            }
+        }
+    }
+}
