@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: builds, installs what the tests need when it is missing, runs every test
-# project, and ends with one line "N passed, N failed". Extra arguments go to `dotnet test`
-# (e.g. ./test.sh --filter FullyQualifiedName~Crypto).
+# project on SQLite and the Core and API suites again on PostgreSQL, and ends with one line
+# "N passed, N failed". Extra arguments go to `dotnet test` for a single pass instead
+# (e.g. ./test.sh --filter FullyQualifiedName~Crypto; KMS_TEST_PROVIDER=Postgres ./test.sh --filter ...).
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -12,6 +13,11 @@ command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 { command -v softhsm2-util >/dev/null 2>&1 && [ -f /usr/lib/softhsm/libsofthsm2.so ]; } || need_apt+=(softhsm2)
 # Debian's Chromium (/usr/bin/chromium) for the browser end-to-end test; playwright-core downloads none.
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+# PostgreSQL for the PostgreSQL pass and the multi-instance tests: they start their own throw-away cluster
+# with initdb and pg_ctl (TestSupport/PostgresServer.cs) and fail without it.
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
+# nginx for the sticky-session test, run as the test's own process with its own configuration.
+[ -x /usr/sbin/nginx ] || need_apt+=(nginx)
 if (( ${#need_apt[@]} > 0 )); then
   echo "installing ${need_apt[*]} ..."
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
@@ -37,8 +43,21 @@ fi
 
 results=TestResults
 rm -rf "$results"
-dotnet test InfisicalKms.sln --no-build --nologo --logger trx --results-directory "$results" "$@"
-rc=$?
+if (( $# > 0 )); then
+  # Arguments (a filter): one pass, on the provider KMS_TEST_PROVIDER names (SQLite unless it says Postgres).
+  dotnet test InfisicalKms.sln --no-build --nologo --logger trx --results-directory "$results" "$@"
+  rc=$?
+else
+  # Every suite on SQLite, the default provider; then the Core and API suites again on PostgreSQL: the same
+  # tests, each host on a database of its own on a real server (TestSupport/TestDatabase.cs).
+  dotnet test InfisicalKms.sln --no-build --nologo --logger "trx;LogFileName=sqlite.trx" --results-directory "$results"
+  rc=$?
+  KMS_TEST_PROVIDER=Postgres dotnet test InfisicalKms.Tests --no-build --nologo --logger "trx;LogFileName=postgres.trx" \
+    --results-directory "$results" \
+    --filter "(FullyQualifiedName~InfisicalKms.Tests.Core|FullyQualifiedName~InfisicalKms.Tests.Web.Api)&Category!=MultiInstance&Category!=SqliteOnly&Category!=DbCopy"
+  rc_pg=$?
+  (( rc == 0 )) && rc=$rc_pg
+fi
 
 shopt -s nullglob
 trx=("$results"/*.trx)

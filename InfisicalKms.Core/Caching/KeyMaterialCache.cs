@@ -56,10 +56,15 @@ public sealed class KeyMaterialCache : IDisposable
                 _entries.Set((keyId, version), cached, options);
                 if (!_entries.TryGetValue((keyId, version), out CachedKeyMaterial? stored) || !ReferenceEquals(stored, cached))
                 {
-                    // Not kept (the cache is full): this request uses it, then it is zeroed.
-                    KeyLease once = cached.TryLease()!.Value;
-                    cached.Evict();
-                    return once;
+                    // Not kept (the cache is full): this request uses it, then it is zeroed. A compaction may
+                    // have evicted it already, between the set and the look; then unwrap again.
+                    if (cached.TryLease() is { } once)
+                    {
+                        cached.Evict();
+                        return once;
+                    }
+
+                    continue;
                 }
             }
 

@@ -15,12 +15,14 @@ namespace InfisicalKms.Tests.TestSupport;
 /// The real server in-process on a fresh database of the run's provider (<see cref="TestDatabase"/>: an
 /// SQLite file in a temporary folder, or a PostgreSQL database), with its own ROOT_ENCRYPTION_KEY. Bootstraps once and hands out clients for callers of every role.
 /// </summary>
-public class KmsWebApplicationFactory : WebApplicationFactory<Program>
+/// <param name="sharedDatabase">A database the test owns and keeps (a restart on the same data); a fresh one of the run's provider when null.</param>
+public class KmsWebApplicationFactory(TestDatabase? sharedDatabase = null) : WebApplicationFactory<Program>
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "kms-tests-" + Guid.NewGuid().ToString("N"));
     private readonly SemaphoreSlim _bootstrapGate = new(1, 1);
     private AdminContext? _admin;
-    private TestDatabase? _database;
+    private readonly bool _ownsDatabase = sharedDatabase is null;
+    private TestDatabase? _database = sharedDatabase;
 
     public string RootEncryptionKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
@@ -95,7 +97,10 @@ public class KmsWebApplicationFactory : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        _database?.Dispose();
+        if (_ownsDatabase)
+        {
+            _database?.Dispose();
+        }
         try
         {
             Directory.Delete(_directory, recursive: true);

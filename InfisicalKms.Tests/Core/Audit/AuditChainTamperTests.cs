@@ -14,6 +14,8 @@ namespace InfisicalKms.Tests.Core.Audit;
 /// reordering or insertion of records is reported at the first record it breaks, with the number of good records
 /// before it and a reason; the organization chain is verified the same way; chains are independent of each other.
 /// </summary>
+/// <remarks>SQLite only: it tampers with records through SQLite's own SQL and file. Verification reads rows through EF Core on either provider; the multi-instance tests verify chains on PostgreSQL.</remarks>
+[Trait("Category", "SqliteOnly")]
 public sealed class AuditChainTamperTests(CoreTestHost core) : IClassFixture<CoreTestHost>
 {
     private const string Modified = "Its contents do not match its hash: the record was modified.";

@@ -11,6 +11,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 
 namespace InfisicalKms.Tests.Core.Audit;
 
@@ -207,16 +208,26 @@ public sealed class AuditWriterTests(CoreTestHost host) : IClassFixture<CoreTest
         meters ?? host.Services.GetRequiredService<IMeterFactory>(), NullLogger<AuditWriter>.Instance);
 
     /// <summary>
-    /// Ends with a batch of several callers: while another connection holds SQLite's write lock, the writer
-    /// takes a first record and waits for the lock, and two more callers queue behind it, to share a batch.
+    /// Ends with a batch of several callers: while another connection holds the chain's lock (SQLite's write
+    /// lock, or PostgreSQL's advisory lock on the chain), the writer takes a first record and waits for the
+    /// lock, and two more callers queue behind it, to share a batch.
     /// </summary>
     private async Task GiveCompanyAsync(AuditWriter writer, Guid projectId)
     {
         Task[] writes;
-        await using (var blocker = new SqliteConnection(host.Services.GetRequiredService<StorageLocation>().ConnectionString))
+        StorageLocation storage = host.Services.GetRequiredService<StorageLocation>();
+        await using (DbConnection blocker = storage.IsPostgres ? new NpgsqlConnection(storage.ConnectionString) : new SqliteConnection(storage.ConnectionString))
         {
             await blocker.OpenAsync();
-            await using DbTransaction writeLock = await blocker.BeginTransactionAsync();   // BEGIN IMMEDIATE
+            await using DbTransaction writeLock = await blocker.BeginTransactionAsync();   // SQLite: BEGIN IMMEDIATE
+            if (storage.IsPostgres)
+            {
+                await using DbCommand chainLock = blocker.CreateCommand();
+                chainLock.Transaction = writeLock;
+                chainLock.CommandText = $"SELECT pg_advisory_xact_lock({(int)LockScope.AuditChain}, {KmsDatabase.LockKey(projectId)})";
+                await chainLock.ExecuteNonQueryAsync();
+            }
+
             Task first = writer.WriteAsync([Record(projectId)]);
             await Task.Delay(300);
             writes = [first, writer.WriteAsync([Record(projectId)]), writer.WriteAsync([Record(projectId)])];
@@ -244,10 +255,13 @@ public sealed class AuditWriterTests(CoreTestHost host) : IClassFixture<CoreTest
     {
         await db.Database.OpenConnectionAsync();
         await using DbCommand command = db.Database.GetDbConnection().CreateCommand();
-        command.CommandText = "SELECT * FROM AuditEvents WHERE Id = $id";
-        command.Parameters.Add(new SqliteParameter("$id", id.ToString().ToUpperInvariant()));
+        command.CommandText = """SELECT * FROM "AuditEvents" WHERE "Id" = @id""";
+        DbParameter parameter = command.CreateParameter();
+        parameter.ParameterName = "@id";
+        parameter.Value = db.Database.IsPostgres() ? id : id.ToString().ToUpperInvariant();   // SQLite: EF's upper-case text
+        command.Parameters.Add(parameter);
         await using DbDataReader reader = await command.ExecuteReaderAsync();
-        Assert.True(await reader.ReadAsync(), $"No row whose Id is stored as upper-case text {id}");
+        Assert.True(await reader.ReadAsync(), $"No row whose Id is stored in EF's form of {id}");
         return Enumerable.Range(0, reader.FieldCount).ToDictionary(
             reader.GetName,
             i => reader.IsDBNull(i) ? ("null", null) : (reader.GetValue(i).GetType().Name, reader.GetValue(i)));

@@ -13,6 +13,8 @@ namespace InfisicalKms.Tests.Core.Caching;
 /// Issue #13: changes made by another process on the same database, which this process's invalidator never
 /// sees, move the change stamps in the same transaction, and the watcher raises the scopes they affect.
 /// </summary>
+/// <remarks>SQLite only: the stamps table and its triggers are SQLite's; PostgreSQL notifies instead (OutsideChangeTests and the multi-instance tests cover it).</remarks>
+[Trait("Category", "SqliteOnly")]
 public sealed class CacheStampTests : IAsyncLifetime
 {
     private readonly CoreTestHost _host = new();

@@ -6,6 +6,8 @@ using Microsoft.Extensions.Hosting;
 namespace InfisicalKms.Tests.Core.RootKeys;
 
 /// <summary>The Development key file <c>root-encryption-key.dev</c> (spec §11.3, §11.6).</summary>
+/// <remarks>SQLite only: the development key file lives beside the SQLite file; on PostgreSQL it is data/ under the working directory.</remarks>
+[Trait("Category", "SqliteOnly")]
 public sealed class DevelopmentKeyFileTests : RootKeyStartupFixture
 {
     private string DevFileWarning =>

@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using InfisicalKms.Core.Keys;
 using InfisicalKms.Tests.TestSupport;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
@@ -25,9 +24,9 @@ public sealed class RotationScheduleTests : IDisposable
     private readonly string _rootKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     private readonly FakeTimeProvider _clock = new(Start);
 
-    public RotationScheduleTests() => Directory.CreateDirectory(_directory);
+    private readonly TestDatabase _database;
 
-    private string DatabasePath => Path.Combine(_directory, "kms.db");
+    public RotationScheduleTests() => _database = TestDatabase.Create(_directory);
 
     [Fact]
     public async Task Schedule_DueRotation_FiresOnceAndOnceMoreAfterRestartWithDowntimeAsync()
@@ -36,7 +35,7 @@ public sealed class RotationScheduleTests : IDisposable
         string keyId;
         string v1;
         string v2;
-        await using (var first = new ScheduledRotationFactory(DatabasePath, _rootKey) { Clock = _clock })
+        await using (var first = new ScheduledRotationFactory(_database, _rootKey) { Clock = _clock })
         {
             AdminContext admin = await first.AdminAsync();
             token = admin.Client.DefaultRequestHeaders.Authorization!.Parameter!;
@@ -68,7 +67,7 @@ public sealed class RotationScheduleTests : IDisposable
 
         // Downtime: five days pass with the server stopped; the same database file and root key come back.
         _clock.Advance(TimeSpan.FromDays(5));
-        await using (var second = new ScheduledRotationFactory(DatabasePath, _rootKey) { Clock = _clock })
+        await using (var second = new ScheduledRotationFactory(_database, _rootKey) { Clock = _clock })
         {
             HttpClient admin = second.Authorized(token);
             Assert.Equal(2, (int)(await GetKeyAsync(admin, keyId))["version"]!);
@@ -91,7 +90,7 @@ public sealed class RotationScheduleTests : IDisposable
     [Fact]
     public async Task Schedule_DisabledKeyWaitsUntilReEnabledAndEveryRotatableUsageRotatesAsync()
     {
-        await using var factory = new ScheduledRotationFactory(DatabasePath, _rootKey) { Clock = _clock };
+        await using var factory = new ScheduledRotationFactory(_database, _rootKey) { Clock = _clock };
         HttpClient admin = (await factory.AdminAsync()).Client;
         string projectId = await CreateProjectAsync(admin);
 
@@ -140,7 +139,7 @@ public sealed class RotationScheduleTests : IDisposable
     [Fact]
     public async Task Schedule_Put_SetsAndClearsNextRotationKeepsTheIntervalAndValidatesAsync()
     {
-        await using var factory = new ScheduledRotationFactory(DatabasePath, _rootKey) { Clock = _clock };
+        await using var factory = new ScheduledRotationFactory(_database, _rootKey) { Clock = _clock };
         HttpClient admin = (await factory.AdminAsync()).Client;
         string projectId = await CreateProjectAsync(admin);
         string keyId = (string)(await CreateKeyAsync(admin, projectId, "plan"))["id"]!;
@@ -183,7 +182,7 @@ public sealed class RotationScheduleTests : IDisposable
     [Fact]
     public async Task Scheduler_HostedLoop_RotatesADueKeyOnceAsTheClockMovesAsync()
     {
-        await using var factory = new ScheduledRotationFactory(DatabasePath, _rootKey, runHostedScheduler: true) { Clock = _clock };
+        await using var factory = new ScheduledRotationFactory(_database, _rootKey, runHostedScheduler: true) { Clock = _clock };
         HttpClient admin = (await factory.AdminAsync()).Client;
 
         // The production registration: one singleton, resolvable, and the same instance runs as the hosted loop.
@@ -218,15 +217,8 @@ public sealed class RotationScheduleTests : IDisposable
 
     public void Dispose()
     {
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Left for the temp folder's own clean-up; never fail a test on it.
-        }
+        _database.Dispose();
+        CoreProcess.DeleteDirectory(_directory);
     }
 
     private static async Task<JsonObject> PutScheduleOkAsync(HttpClient client, string keyId, object body) =>

@@ -8,16 +8,16 @@ using Microsoft.Extensions.Hosting;
 namespace InfisicalKms.Tests.Web.Api.Lifecycle;
 
 /// <summary>
-/// The test server on a database file and root key the test owns, so that a second factory can start on the
+/// The test server on a database and root key the test owns, so that a second factory can start on the
 /// same data after the first is disposed (a restart). With <paramref name="runHostedScheduler"/> false, the
 /// background loop of <see cref="KeyRotationScheduler"/> is not started and only the test's own calls to
 /// <see cref="KeyRotationScheduler.RunDueRotationsAsync"/> rotate, so their counts are exact.
 /// </summary>
-public sealed class ScheduledRotationFactory(string databasePath, string rootEncryptionKey, bool runHostedScheduler = false) : KmsWebApplicationFactory
+public sealed class ScheduledRotationFactory(TestDatabase database, string rootEncryptionKey, bool runHostedScheduler = false)
+    : KmsWebApplicationFactory(database)
 {
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
-        ["ConnectionStrings:Kms"] = $"Data Source={databasePath}",
         ["ROOT_ENCRYPTION_KEY"] = rootEncryptionKey,
     };
 
