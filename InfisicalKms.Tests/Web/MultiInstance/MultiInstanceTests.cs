@@ -22,6 +22,27 @@ public sealed class MultiInstanceTests(KmsCluster cluster, ITestOutputHelper out
     private KmsCluster.Instance C => cluster.Instances[2];
 
     [Fact]
+    public async Task InstancesStartedTogetherOnAnEmptyDatabase_MigrateOnce_AndCreateOneRootKey()
+    {
+        // Arrange: the fixture started A, B and C at the same moment on an empty database
+
+        // Act
+        string[] logs = [.. cluster.Instances.Take(3).Select(i => i.Process.StandardOutput)];
+
+        // Assert: one created the root key, the others unwrapped it; every migration applied once
+        Assert.Single(logs, l => l.Contains("Created the instance root key", StringComparison.Ordinal));
+        Assert.Equal(2, logs.Count(l => l.Contains("Unwrapped the instance root key", StringComparison.Ordinal)));
+        await using System.Data.Common.DbConnection connection = await cluster.Database.OpenConnectionAsync();
+        await using System.Data.Common.DbCommand command = connection.CreateCommand();
+        command.CommandText = """SELECT (SELECT COUNT(*) FROM "RootKey"), (SELECT COUNT(*) FROM "__EFMigrationsHistory"), (SELECT COUNT(DISTINCT "MigrationId") FROM "__EFMigrationsHistory")""";
+        await using System.Data.Common.DbDataReader reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal(1, reader.GetInt64(0));
+        Assert.True(reader.GetInt64(1) >= 2);
+        Assert.Equal(reader.GetInt64(1), reader.GetInt64(2));
+    }
+
+    [Fact]
     public async Task KeyCreatedOnA_EncryptsOnB_AndBsCiphertextDecryptsOnC()
     {
         // Arrange
