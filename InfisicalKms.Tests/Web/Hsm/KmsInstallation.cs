@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Text.RegularExpressions;
+using InfisicalKms.Tests.TestSupport;
 using Microsoft.Data.Sqlite;
 
 namespace InfisicalKms.Tests.Web.Hsm;
@@ -10,15 +10,11 @@ namespace InfisicalKms.Tests.Web.Hsm;
 /// server, runs the root-key command, and expects start-up refusals.
 /// </summary>
 /// <remarks>
-/// Child processes get a clean environment: every wrapping-key, HSM and KMS variable of the test process
-/// is removed, then the test's own are set. Each process loads the PKCS#11 library at most once, with
-/// SOFTHSM2_CONF in its real environment (platform-notes P2, P3).
+/// Started through <see cref="ServerBinary"/>, with its clean environment. Each process loads the PKCS#11
+/// library at most once, with SOFTHSM2_CONF in its real environment (platform-notes P2, P3).
 /// </remarks>
-public sealed partial class KmsInstallation : IDisposable
+public sealed class KmsInstallation : IDisposable
 {
-    private static readonly string[] InheritedPrefixes =
-        ["HSM_", "SOFTHSM2_", "ENCRYPTION_KEY", "ROOT_ENCRYPTION_KEY", "NEW_", "Kms__", "ConnectionStrings__", "Logging__", "ASPNETCORE_", "DOTNET_ENVIRONMENT"];
-
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
     public string Directory { get; } = Path.Combine(Path.GetTempPath(), "kms-hsm-tests-" + Guid.NewGuid().ToString("N"));
@@ -30,7 +26,7 @@ public sealed partial class KmsInstallation : IDisposable
     {
         Process process = Launch(variables, "--urls", "http://127.0.0.1:0");
         var output = new ProcessOutput(process);
-        Task<string?> listening = output.WaitForAsync(ListeningOn());
+        Task<string?> listening = output.WaitForAsync(ServerBinary.ListeningLine);
         Task exited = process.WaitForExitAsync();
         Task first = await Task.WhenAny(listening, exited, Task.Delay(Timeout));
         if (first != listening || await listening is not { } url)
@@ -49,7 +45,7 @@ public sealed partial class KmsInstallation : IDisposable
     {
         Process process = Launch(variables, "--urls", "http://127.0.0.1:0");
         var output = new ProcessOutput(process);
-        Task<string?> listening = output.WaitForAsync(ListeningOn());
+        Task<string?> listening = output.WaitForAsync(ServerBinary.ListeningLine);
         Task exited = process.WaitForExitAsync();
         await Task.WhenAny(exited, listening, Task.Delay(Timeout));
         bool listened = listening.IsCompletedSuccessfully && listening.Result is not null;
@@ -116,47 +112,12 @@ public sealed partial class KmsInstallation : IDisposable
     private Process Launch(IDictionary<string, string?> variables, params string[] arguments)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        var start = new ProcessStartInfo(dotnet)
-        {
-            WorkingDirectory = Directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "InfisicalKms.Web.dll"));
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (string name in start.Environment.Keys.Where(k => InheritedPrefixes.Any(p => k.StartsWith(p, StringComparison.Ordinal))).ToList())
-        {
-            start.Environment.Remove(name);
-        }
-
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["ConnectionStrings__Kms"] = $"Data Source={DatabasePath}";
-        // The tests read these lines ("Now listening on", key generation, warnings), whatever appsettings.json says.
-        start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
-        start.Environment["Logging__LogLevel__InfisicalKms"] = "Information";
+        var environment = new Dictionary<string, string?> { ["ConnectionStrings__Kms"] = $"Data Source={DatabasePath}" };
         foreach ((string name, string? value) in variables)
         {
-            if (value is null)
-            {
-                start.Environment.Remove(name);
-            }
-            else
-            {
-                start.Environment[name] = value;
-            }
+            environment[name] = value;
         }
 
-        Process process = Process.Start(start)!;
-        process.StandardInput.Close();
-        return process;
+        return ServerBinary.Start(ServerBinary.StartInfo(Directory, environment, arguments));
     }
-
-    [GeneratedRegex(@"Now listening on: (http://\S+)")]
-    private static partial Regex ListeningOn();
 }

@@ -1,21 +1,15 @@
 using System.Diagnostics;
 using System.Text;
-using System.Text.RegularExpressions;
+using InfisicalKms.Tests.TestSupport;
 
 namespace InfisicalKms.Tests.Web.Startup;
 
 /// <summary>
-/// The real server binary (<c>dotnet InfisicalKms.Web.dll</c>) as a child process with a controlled
-/// environment: the wrapping-key and HSM variables of the test runner are removed, never inherited.
+/// The real server binary as a child process (started through <see cref="ServerBinary"/>, with its
+/// clean environment), on either provider; its output is kept for the test's assertions.
 /// </summary>
-public sealed partial class ServerProcess : IAsyncDisposable
+public sealed class ServerProcess : IAsyncDisposable
 {
-    private static readonly string[] InheritedVariablesToRemove =
-    [
-        "ENCRYPTION_KEY", "ROOT_ENCRYPTION_KEY", "HSM_LIB_PATH", "HSM_PIN", "HSM_SLOT", "HSM_KEY_LABEL", "HSM_TOKEN_LABEL",
-        "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT", "ASPNETCORE_URLS", "ConnectionStrings__Kms", "Kms__Database__Provider",
-    ];
-
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
@@ -51,7 +45,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
             new Dictionary<string, string>(variables) { ["ConnectionStrings__Kms"] = $"Data Source={databasePath}" }, extraArguments: []);
 
     /// <summary>Starts the server over <paramref name="database"/> (either provider), in <paramref name="workingDirectory"/>.</summary>
-    public static ServerProcess Start(string environmentName, string workingDirectory, TestSupport.TestDatabase database, IReadOnlyDictionary<string, string> variables)
+    public static ServerProcess Start(string environmentName, string workingDirectory, TestDatabase database, IReadOnlyDictionary<string, string> variables)
     {
         var all = new Dictionary<string, string>(database.EnvironmentVariables);
         foreach ((string name, string value) in variables)
@@ -68,45 +62,20 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     private static ServerProcess Start(string environmentName, string workingDirectory, IReadOnlyDictionary<string, string> variables, string[] extraArguments)
     {
-        string webDll = Path.Combine(AppContext.BaseDirectory, "InfisicalKms.Web.dll");
-        Assert.True(File.Exists(webDll), $"server binary not found at {webDll}");
-        var info = new ProcessStartInfo("dotnet")
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = workingDirectory,
-        };
-        info.ArgumentList.Add(webDll);
-        if (extraArguments.Length > 0)
-        {
-            foreach (string argument in extraArguments)
-            {
-                info.ArgumentList.Add(argument);
-            }
-        }
-        else
-        {
-            info.ArgumentList.Add("--urls");
-            info.ArgumentList.Add("http://127.0.0.1:0");
-        }
-
-        foreach (string name in InheritedVariablesToRemove)
-        {
-            info.Environment.Remove(name);
-        }
-
-        info.Environment["ASPNETCORE_ENVIRONMENT"] = environmentName;
+        var environment = new Dictionary<string, string?> { ["ASPNETCORE_ENVIRONMENT"] = environmentName };
         foreach ((string name, string value) in variables)
         {
-            info.Environment[name] = value;
+            environment[name] = value;
         }
 
+        ProcessStartInfo info = ServerBinary.StartInfo(workingDirectory, environment,
+            extraArguments.Length > 0 ? extraArguments : ["--urls", "http://127.0.0.1:0"]);
         var process = new Process { StartInfo = info };
         var server = new ServerProcess(process);
         process.OutputDataReceived += (_, e) => server.OnOutput(e.Data);
         process.ErrorDataReceived += (_, e) => Append(server._stderr, e.Data);
         Assert.True(process.Start(), "the server process did not start");
+        process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return server;
@@ -169,9 +138,9 @@ public sealed partial class ServerProcess : IAsyncDisposable
     private void OnOutput(string? line)
     {
         Append(_stdout, line);
-        if (line is not null && ListeningLine().Match(line) is { Success: true } match)
+        if (ServerBinary.ListeningAddress(line) is { } address)
         {
-            _listening.TrySetResult(new Uri(match.Groups["url"].Value));
+            _listening.TrySetResult(address);
         }
     }
 
@@ -187,7 +156,4 @@ public sealed partial class ServerProcess : IAsyncDisposable
             buffer.AppendLine(line);
         }
     }
-
-    [GeneratedRegex(@"Now listening on: (?<url>https?://\S+)")]
-    private static partial Regex ListeningLine();
 }
