@@ -99,7 +99,8 @@ public static class KmsCoreServiceCollectionExtensions
     /// Applies the provider's migrations. On PostgreSQL they run under a session advisory lock, so instances
     /// that start together migrate once: the others wait, then find nothing left to apply.
     /// </summary>
-    private static async Task MigrateAsync(KmsDbContext db, StorageLocation storage, CancellationToken ct)
+    /// <param name="setting">Named when the database cannot be reached: the setting that points at it.</param>
+    internal static async Task MigrateAsync(KmsDbContext db, StorageLocation storage, CancellationToken ct, string setting = StorageLocation.ConnectionStringKey)
     {
         if (!storage.IsPostgres)
         {
@@ -114,7 +115,7 @@ public static class KmsCoreServiceCollectionExtensions
         catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException or ArgumentException or TimeoutException)
         {
             throw new RootKeyConfigurationException(
-                $"Cannot reach the PostgreSQL database named by {StorageLocation.ConnectionStringKey}: {e.Message}");
+                $"Cannot reach the PostgreSQL database named by {setting}: {e.Message}");
         }
 
         try

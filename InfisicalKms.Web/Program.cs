@@ -7,6 +7,11 @@ if (args is ["root-key", .. string[] command])
     return await RootKeyCommand.RunAsync(command);   // operator command (spec §11.7); the web host never starts
 }
 
+if (args is ["db", .. string[] dbCommand])
+{
+    return await DbCopyCommand.RunAsync(dbCommand);   // moving an installation (issue #14); the web host never starts
+}
+
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 
 // The operator's one file is the root appsettings.json (copied next to the binaries); environment

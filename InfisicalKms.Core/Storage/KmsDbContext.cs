@@ -66,13 +66,21 @@ public sealed class KmsDbContext(DbContextOptions<KmsDbContext> options)
         Organizations.AsNoTracking().OrderBy(o => o.CreatedAt).Select(o => o.Id).FirstOrDefaultAsync(ct);
 
     /// <summary>
+    /// False only while <see cref="DatabaseCopy"/> writes another database's audit records: they are linked
+    /// already, and linking them again would give them new positions and hashes that no longer match the
+    /// chain heads copied with them.
+    /// </summary>
+    internal bool LinksAuditRecords { get; set; } = true;
+
+    /// <summary>
     /// Saves; new audit records are linked onto their chains inside the same write transaction (one is
     /// begun if the caller has none), so a record and its chain position commit together.
     /// </summary>
     public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
-        List<AuditEvent> records = ChangeTracker.Entries<AuditEvent>()
-            .Where(e => e.State == EntityState.Added).Select(e => e.Entity).ToList();
+        List<AuditEvent> records = LinksAuditRecords
+            ? ChangeTracker.Entries<AuditEvent>().Where(e => e.State == EntityState.Added).Select(e => e.Entity).ToList()
+            : [];
         if (records.Count == 0)
         {
             return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);

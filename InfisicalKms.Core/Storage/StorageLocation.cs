@@ -42,7 +42,8 @@ public sealed record StorageLocation(DatabaseProvider Provider, string Connectio
     };
 
     /// <summary>An SQLite location; a relative path resolves against the working directory, whose folder is created.</summary>
-    public static StorageLocation Sqlite(string connectionString)
+    /// <param name="setting">Named in a refusal: the setting the connection string came from.</param>
+    public static StorageLocation Sqlite(string connectionString, string setting = ConnectionStringKey)
     {
         SqliteConnectionStringBuilder builder;
         try
@@ -51,7 +52,7 @@ public sealed record StorageLocation(DatabaseProvider Provider, string Connectio
         }
         catch (ArgumentException e)
         {
-            throw new RootKeyConfigurationException($"{ConnectionStringKey} is not a valid SQLite connection string: {e.Message}");
+            throw new RootKeyConfigurationException($"{setting} is not a valid SQLite connection string: {e.Message}");
         }
 
         if (builder.DataSource is not { Length: > 0 } source || source == ":memory:" || builder.Mode == SqliteOpenMode.Memory)
@@ -68,12 +69,13 @@ public sealed record StorageLocation(DatabaseProvider Provider, string Connectio
 
     /// <summary>A PostgreSQL location; the connection string must name a host and a database.</summary>
     /// <remarks>The data directory is <c>data</c> under the working directory, used only for a development key file.</remarks>
-    public static StorageLocation Postgres(string? connectionString)
+    /// <param name="setting">Named in a refusal: the setting the connection string came from.</param>
+    public static StorageLocation Postgres(string? connectionString, string setting = ConnectionStringKey)
     {
         if (string.IsNullOrWhiteSpace(connectionString))
         {
             throw new RootKeyConfigurationException(
-                $"{ProviderKey} is Postgres, so {ConnectionStringKey} must be set (e.g. \"Host=db.internal;Database=kms;Username=kms;Password=...\").");
+                $"{ProviderKey} is Postgres, so {setting} must be set (e.g. \"Host=db.internal;Database=kms;Username=kms;Password=...\").");
         }
 
         NpgsqlConnectionStringBuilder builder;
@@ -84,12 +86,12 @@ public sealed record StorageLocation(DatabaseProvider Provider, string Connectio
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException)
         {
             // The parser's message names the keyword at fault, never its value, so no password is repeated.
-            throw new RootKeyConfigurationException($"{ConnectionStringKey} is not a valid PostgreSQL connection string: {e.Message}");
+            throw new RootKeyConfigurationException($"{setting} is not a valid PostgreSQL connection string: {e.Message}");
         }
 
         if (string.IsNullOrWhiteSpace(builder.Host) || string.IsNullOrWhiteSpace(builder.Database))
         {
-            throw new RootKeyConfigurationException($"{ConnectionStringKey} must name a Host and a Database for {ProviderKey} Postgres.");
+            throw new RootKeyConfigurationException($"{setting} must name a Host and a Database for PostgreSQL.");
         }
 
         return new StorageLocation(DatabaseProvider.Postgres, connectionString, Path.GetFullPath("data"));
