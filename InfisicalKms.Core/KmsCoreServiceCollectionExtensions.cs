@@ -95,6 +95,14 @@ public static class KmsCoreServiceCollectionExtensions
         await services.GetRequiredService<RootKeyInitializer>().InitializeAsync(ct);
     }
 
+    /// <summary>Applies the provider's migrations, as start-up does (for operator commands that run instead of the server).</summary>
+    /// <exception cref="RootKeyConfigurationException">The database cannot be reached.</exception>
+    public static async Task MigrateKmsDatabaseAsync(this IServiceProvider services, CancellationToken ct)
+    {
+        await using KmsDbContext db = await services.GetRequiredService<IDbContextFactory<KmsDbContext>>().CreateDbContextAsync(ct);
+        await MigrateAsync(db, services.GetRequiredService<StorageLocation>(), ct);
+    }
+
     /// <summary>
     /// Applies the provider's migrations. On PostgreSQL they run under a session advisory lock, so instances
     /// that start together migrate once: the others wait, then find nothing left to apply.
@@ -115,7 +123,7 @@ public static class KmsCoreServiceCollectionExtensions
         catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException or ArgumentException or TimeoutException)
         {
             throw new RootKeyConfigurationException(
-                $"Cannot reach the PostgreSQL database named by {setting}: {e.Message}");
+                $"Cannot reach the PostgreSQL database named by {setting}: {KmsDatabase.DriverReason(e)}");
         }
 
         try

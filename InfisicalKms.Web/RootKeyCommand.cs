@@ -1,7 +1,5 @@
 using InfisicalKms.Core;
 using InfisicalKms.Core.RootKeys;
-using InfisicalKms.Core.Storage;
-using Microsoft.EntityFrameworkCore;
 
 namespace InfisicalKms.Web;
 
@@ -63,10 +61,7 @@ internal static class RootKeyCommand
             builder.Services.AddKmsCore(builder.Configuration, builder.Environment);
             await using WebApplication app = builder.Build();
             CancellationToken ct = app.Lifetime.ApplicationStopping;
-            await using (KmsDbContext db = await app.Services.GetRequiredService<IDbContextFactory<KmsDbContext>>().CreateDbContextAsync(ct))
-            {
-                await db.Database.MigrateAsync(ct);
-            }
+            await app.Services.MigrateKmsDatabaseAsync(ct);   // on PostgreSQL under the same lock as start-up
 
             RootKeyRewrapper rewrapper = app.Services.GetRequiredService<RootKeyRewrapper>();
             string message = action switch

@@ -175,11 +175,8 @@ public static class DatabaseCopy
         }
         catch (Exception e) when (e is DbException or InvalidOperationException or ArgumentException or TimeoutException)
         {
-            // The driver's own words ("Failed to connect to …: Connection refused"), not EF Core's wrapper about
-            // transient failures. Neither driver repeats a password.
-            Exception reason = Cause(e);
-            string message = reason.InnerException is { } inner ? $"{reason.Message}: {inner.Message}" : reason.Message;
-            throw new RootKeyConfigurationException($"Cannot reach or read the {Name(location.Provider)} database named by {setting}: {message}");
+            throw new RootKeyConfigurationException(
+                $"Cannot reach or read the {Name(location.Provider)} database named by {setting}: {KmsDatabase.DriverReason(e)}");
         }
     }
 
@@ -383,18 +380,4 @@ public static class DatabaseCopy
     private static string Name(DatabaseProvider provider) => provider == DatabaseProvider.Postgres ? "PostgreSQL" : "SQLite";
 
     private static Exception Innermost(Exception e) => e.InnerException is null ? e : Innermost(e.InnerException);
-
-    /// <summary>The driver's exception within <paramref name="e"/>, or <paramref name="e"/>.</summary>
-    private static Exception Cause(Exception e)
-    {
-        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
-        {
-            if (inner is DbException)
-            {
-                return inner;
-            }
-        }
-
-        return e;
-    }
 }

@@ -40,6 +40,25 @@ public static class KmsDatabase
         }
     }
 
+    /// <summary>
+    /// What the driver said when a database could not be reached ("Failed to connect to …: Connection refused"),
+    /// rather than EF Core's wrapper about transient failures. Neither driver repeats a password.
+    /// </summary>
+    public static string DriverReason(Exception e)
+    {
+        Exception reason = e;
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Data.Common.DbException)
+            {
+                reason = inner;
+                break;
+            }
+        }
+
+        return reason.InnerException is { } cause ? $"{reason.Message}: {cause.Message}" : reason.Message;
+    }
+
     /// <summary>The second half of an advisory lock's key for <paramref name="id"/>.</summary>
     public static int LockKey(Guid id)
     {

@@ -29,6 +29,9 @@ public sealed record StorageLocation(DatabaseProvider Provider, string Connectio
 
     public bool IsPostgres => Provider == DatabaseProvider.Postgres;
 
+    /// <summary>The provider and data directory only: the connection string may hold a password.</summary>
+    public override string ToString() => $"{Provider} database (data directory {DataDirectory})";
+
     /// <summary>Reads <c>Kms:Database:Provider</c> and <c>ConnectionStrings:Kms</c>.</summary>
     /// <exception cref="RootKeyConfigurationException">A start-up refusal naming the setting at fault.</exception>
     public static StorageLocation From(IConfiguration configuration) =>
