@@ -12,7 +12,17 @@ if (args is ["db", .. string[] dbCommand])
     return await DbCopyCommand.RunAsync(dbCommand);   // moving an installation (issue #14); the web host never starts
 }
 
-WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+// The content root is the application folder, wherever the process starts (a service manager starts it from
+// its data folder), so the static assets are found; a relative Data Source still resolves against the working
+// directory. An explicit --contentRoot or ASPNETCORE_CONTENTROOT wins, as the test host's does.
+bool contentRootGiven = args.Any(a => a.StartsWith("--contentRoot", StringComparison.OrdinalIgnoreCase))
+    || Environment.GetEnvironmentVariable("ASPNETCORE_CONTENTROOT") is { Length: > 0 }
+    || Environment.GetEnvironmentVariable("DOTNET_CONTENTROOT") is { Length: > 0 };
+WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    ContentRootPath = contentRootGiven ? null : AppContext.BaseDirectory,
+});
 
 // The operator's one file is the root appsettings.json (copied next to the binaries); environment
 // variables and the command line override it.

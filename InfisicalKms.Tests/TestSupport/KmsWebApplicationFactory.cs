@@ -15,14 +15,20 @@ namespace InfisicalKms.Tests.TestSupport;
 /// The real server in-process on a fresh database of the run's provider (<see cref="TestDatabase"/>: an
 /// SQLite file in a temporary folder, or a PostgreSQL database), with its own ROOT_ENCRYPTION_KEY. Bootstraps once and hands out clients for callers of every role.
 /// </summary>
-/// <param name="sharedDatabase">A database the test owns and keeps (a restart on the same data); a fresh one of the run's provider when null.</param>
-public class KmsWebApplicationFactory(TestDatabase? sharedDatabase = null) : WebApplicationFactory<Program>
+public class KmsWebApplicationFactory : WebApplicationFactory<Program>
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "kms-tests-" + Guid.NewGuid().ToString("N"));
     private readonly SemaphoreSlim _bootstrapGate = new(1, 1);
     private AdminContext? _admin;
-    private readonly bool _ownsDatabase = sharedDatabase is null;
-    private TestDatabase? _database = sharedDatabase;
+    private readonly bool _ownsDatabase;
+    private TestDatabase? _database;
+
+    /// <summary>On a fresh database of the run's provider, dropped with the factory.</summary>
+    public KmsWebApplicationFactory() => _ownsDatabase = true;
+
+    /// <summary>On a database the test owns and keeps (a restart on the same data).</summary>
+    /// <remarks>Protected: an xUnit fixture may have one public constructor.</remarks>
+    protected KmsWebApplicationFactory(TestDatabase sharedDatabase) => _database = sharedDatabase;
 
     public string RootEncryptionKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 

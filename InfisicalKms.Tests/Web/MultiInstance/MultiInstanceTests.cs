@@ -205,8 +205,13 @@ public sealed class MultiInstanceTests(KmsCluster cluster, ITestOutputHelper out
             .. Enumerable.Range(0, 4).Select(_ => LoadAsync(B, survivorKey, ok => Interlocked.Increment(ref ok ? ref survivorAnswered : ref survivorFailed))),
         ];
 
-        // Act
-        await Task.Delay(1500);
+        // Act: once both are answering (a new instance is cold, and the machine may be busy), kill the victim
+        var warming = Stopwatch.StartNew();
+        while ((Volatile.Read(ref victimAcknowledged) < 20 || Volatile.Read(ref survivorAnswered) < 20) && warming.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(100);
+        }
+
         await victim.Process.StopAsync();   // SIGKILL
         int answeredAtKill = Volatile.Read(ref survivorAnswered);
         await Task.Delay(1500);
