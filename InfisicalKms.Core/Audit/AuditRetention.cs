@@ -98,6 +98,7 @@ public sealed class AuditRetention(
     {
         await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await db.Database.LockAsync(LockScope.AuditChain, chainId, ct);   // PostgreSQL: instances pruning at once take turns
         AuditChainHead head = await db.AuditChainHeads.FirstAsync(h => h.ChainId == chainId, ct);
         AuditEvent? last = await db.AuditEvents.AsNoTracking()
             .Where(e => e.ChainId == chainId && e.ChainIndex >= head.FirstIndex && e.CreatedAt < cutoff)

@@ -79,7 +79,7 @@ public sealed class SharedLoginRateLimiter(IDbContextFactory<KmsDbContext> dbFac
                 }
             }
 
-            await Task.Delay(PlaceWait, clock, ct);   // every place is held by a login in flight somewhere
+            await Task.Delay(PlaceWait, ct);   // every place is held by a login in flight somewhere: real time, not the clock's
         }
     }
 
