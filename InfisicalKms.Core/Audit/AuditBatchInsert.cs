@@ -29,10 +29,12 @@ internal sealed class AuditBatchInsert : IDisposable
     private readonly Statement _insertHead;
     private readonly Statement _moveHead;
     private readonly DbCommand? _lockChain;   // PostgreSQL only
+    private readonly DbConnection _connection;
 
     public AuditBatchInsert(KmsDbContext db)
     {
         DbConnection connection = db.Database.GetDbConnection();
+        _connection = connection;
         if (db.Database.IsPostgres())
         {
             _lockChain = connection.CreateCommand();
@@ -69,8 +71,15 @@ internal sealed class AuditBatchInsert : IDisposable
     /// holds from its start (<c>BEGIN IMMEDIATE</c>), or PostgreSQL's advisory lock on the chain, taken here
     /// in one order (<see cref="KmsDatabase.LockAsync"/>) so that two batches never wait for each other in a circle.
     /// </summary>
+    /// <remarks>
+    /// On PostgreSQL the heads' moves and the records go to the server as one batch, one round trip instead of
+    /// one per record: the writer holds the chain's lock until it commits, and on a busy machine every round
+    /// trip waits for the server process to be scheduled (bench/README.md, "PostgreSQL"). SQLite runs in
+    /// process and has no batches to offer, so it runs the statements one by one.
+    /// </remarks>
     public void Write(IReadOnlyList<AuditEvent> records, DbTransaction transaction)
     {
+        using DbBatch? batch = _lockChain is not null ? _connection.CreateBatch() : null;
         foreach (IGrouping<Guid, AuditEvent> chain in records.GroupBy(r => r.ChainId).OrderBy(c => KmsDatabase.LockKey(c.Key)))
         {
             if (_lockChain is not null)
@@ -83,12 +92,18 @@ internal sealed class AuditBatchInsert : IDisposable
             AuditChainHead? stored = ReadHead(chain.Key, transaction);
             AuditChainHead head = stored ?? new AuditChainHead { ChainId = chain.Key };
             AuditChain.Link(head, chain);
-            (stored is null ? _insertHead : _moveHead).Execute(head, transaction);
+            (stored is null ? _insertHead : _moveHead).Execute(head, transaction, batch);
         }
 
         foreach (AuditEvent record in records)
         {
-            _insertRecord.Execute(record, transaction);
+            _insertRecord.Execute(record, transaction, batch);
+        }
+
+        if (batch is not null)
+        {
+            batch.Transaction = transaction;
+            batch.ExecuteNonQuery();
         }
     }
 
@@ -138,10 +153,24 @@ internal sealed class AuditBatchInsert : IDisposable
             $"VALUES ({string.Join(", ", columns.Select(c => c.Parameter))})",
             columns);
 
-        public void Execute(object entity, DbTransaction transaction)
+        /// <summary>Runs the statement for <paramref name="entity"/> now, or adds it to <paramref name="batch"/> to run with it.</summary>
+        public void Execute(object entity, DbTransaction transaction, DbBatch? batch = null)
         {
-            Bind(entity, transaction);
-            _command.ExecuteNonQuery();
+            if (batch is null)
+            {
+                Bind(entity, transaction);
+                _command.ExecuteNonQuery();
+                return;
+            }
+
+            DbBatchCommand command = batch.CreateBatchCommand();
+            command.CommandText = text;
+            foreach (Column column in columns)
+            {
+                command.Parameters.Add(column.Bind(_command, entity));   // made by the command, which only configures it
+            }
+
+            batch.BatchCommands.Add(command);
         }
 
         public DbDataReader Query(object entity, DbTransaction transaction)
