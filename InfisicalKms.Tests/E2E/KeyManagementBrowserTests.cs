@@ -58,12 +58,13 @@ public sealed class KeyManagementBrowserTests(ITestOutputHelper output) : IDispo
         string root = ExternalTools.RepositoryRoot();
         string folder = Path.Combine(root, "InfisicalKms.Tests", "E2E", "browser");
         string artifacts = Path.Combine(root, "TestResults", "e2e");
-        if (Directory.Exists(artifacts))
+        Directory.CreateDirectory(artifacts);
+        // Only this test's own files: other browser tests (nginx) write into the same folder at the same time.
+        foreach (string name in PanelScreenshots.Concat(RoleScreenshots).Concat(IdentityAuditScreenshots).Select(n => n + ".png").Append("state.json"))
         {
-            Directory.Delete(artifacts, recursive: true);
+            File.Delete(Path.Combine(artifacts, name));
         }
 
-        Directory.CreateDirectory(artifacts);
         await ExternalTools.NpmCiIfMissingAsync(folder, "playwright-core");
         // identity-audit.test.mjs loads the official SDK from where the compatibility test installs it.
         await ExternalTools.NpmCiIfMissingAsync(Path.Combine(root, "InfisicalKms.Tests", "Compat", "sdk"), "@infisical/sdk");

@@ -43,8 +43,8 @@ public sealed partial class NginxStickySessionTests(NginxStickySessionTests.Fixt
         NginxProxy nginx = await fixture.NginxAsync();
         string root = ExternalTools.RepositoryRoot();
         string folder = Path.Combine(root, "InfisicalKms.Tests", "E2E", "browser");
-        // KeyManagementBrowserTests empties TestResults/e2e when it starts, maybe while this test runs: only the
-        // screenshot goes there (Playwright makes the folder again), the browser's state to a file of our own.
+        // TestResults/e2e is shared with KeyManagementBrowserTests, which may run at the same time: only the
+        // screenshot goes there, the browser's state to a file of our own.
         string artifacts = Path.Combine(root, "TestResults", "e2e");
         string stateFile = Path.Combine(Path.GetTempPath(), $"kms-nginx-sticky-{Guid.NewGuid():N}.json");
         Directory.CreateDirectory(artifacts);
