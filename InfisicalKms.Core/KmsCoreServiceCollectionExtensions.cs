@@ -32,7 +32,7 @@ public static class KmsCoreServiceCollectionExtensions
         services.AddSingleton(_ => KmsCacheSettings.From(configuration));
         services.AddSingleton<CacheGenerations>();
         services.AddSingleton<CacheInvalidator>();
-        services.AddSingleton<CacheStampWatcher>();   // and changes made by other processes, within Kms:Cache:PollMilliseconds
+        services.AddSingleton<CacheStampWatcher>();   // and changes made by other processes: notified (PostgreSQL) or polled (SQLite)
         services.AddHostedService(sp => sp.GetRequiredService<CacheStampWatcher>());
         services.AddSingleton<KeyMaterialCache>();
         services.AddSingleton<KeyRing>();

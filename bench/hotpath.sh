@@ -63,11 +63,7 @@ echo "publishing the product and the bare app (Release) ..."
 dotnet publish InfisicalKms.Web -c Release -o "$work/app" -nologo -clp:ErrorsOnly >/dev/null
 dotnet publish bench/BareApp -c Release -o "$work/bare" -nologo -clp:ErrorsOnly >/dev/null
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_up() {
-  for _ in $(seq 1 120); do curl -sf "$1/api/status" >/dev/null && return 0; sleep 0.5; done
-  echo "server at $1 did not start; its log:" >&2; cat "$2" >&2; exit 1
-}
+source bench/lib.sh   # free_port, wait_up
 
 kms="http://127.0.0.1:$(free_port)"
 bare="http://127.0.0.1:$(free_port)"

@@ -55,7 +55,7 @@ cleanup() {
 trap cleanup EXIT
 # initdb and pg_ctl refuse to run as root (platform-notes P20): the cluster belongs to postgres then.
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+source bench/lib.sh   # free_port, wait_up
 
 echo "starting PostgreSQL ($pgbin) ..."
 mkdir -p "$work/pg"
@@ -69,11 +69,6 @@ psql() { "$pgbin/psql" -h 127.0.0.1 -p "$pgport" -U postgres -qAt "$@"; }
 echo "publishing the product (Release) ..."
 dotnet publish InfisicalKms.Web -c Release -o "$work/app" -nologo -clp:ErrorsOnly >/dev/null
 root_key=$(openssl rand -base64 32)
-
-wait_up() {
-  for _ in $(seq 1 120); do curl -sf "$1/api/status" >/dev/null && return 0; sleep 0.5; done
-  echo "server at $1 did not start; its log:" >&2; cat "$2" >&2; exit 1
-}
 
 # start NAME PROVIDER CONNECTION_STRING: an instance in its own empty folder; sets url (not in a subshell,
 # so that its process is remembered for clean-up)

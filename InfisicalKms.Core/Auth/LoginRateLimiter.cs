@@ -104,10 +104,15 @@ public sealed class LoginRateLimiter(TimeProvider clock) : ILoginRateLimiter
         }
     }
 
-    // The count drops below the limit when the (count - limit + 1)-th oldest failure leaves the window.
-    private static int RetryAfter(Address address, DateTimeOffset now)
+    private static int RetryAfter(Address address, DateTimeOffset now) => RetryAfterSeconds([.. address.Failures], now);
+
+    /// <summary>
+    /// Seconds (rounded up, at least 1) until <paramref name="failures"/>, oldest first and at least
+    /// <see cref="MaxFailures"/> of them, fall below the limit: when the (count - limit + 1)-th oldest leaves the window.
+    /// </summary>
+    internal static int RetryAfterSeconds(IReadOnlyList<DateTimeOffset> failures, DateTimeOffset now)
     {
-        DateTimeOffset leaves = address.Failures.ElementAt(address.Failures.Count - MaxFailures) + Window;
+        DateTimeOffset leaves = failures[failures.Count - MaxFailures] + Window;
         return Math.Max(1, (int)Math.Ceiling((leaves - now).TotalSeconds));
     }
 

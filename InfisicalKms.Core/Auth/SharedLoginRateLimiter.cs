@@ -61,12 +61,10 @@ public sealed class SharedLoginRateLimiter(IDbContextFactory<KmsDbContext> dbFac
                 await db.LoginAttempts.Where(a => a.Client == ip && a.At <= windowStart).ExecuteDeleteAsync(ct);
                 List<LoginAttemptRecord> inWindow = await db.LoginAttempts.AsNoTracking()
                     .Where(a => a.Client == ip).OrderBy(a => a.At).ToListAsync(ct);
-                List<DateTime> failures = [.. inWindow.Where(a => !a.Pending).Select(a => a.At)];
+                List<DateTimeOffset> failures = [.. inWindow.Where(a => !a.Pending).Select(a => new DateTimeOffset(a.At, TimeSpan.Zero))];
                 if (failures.Count >= LoginRateLimiter.MaxFailures)
                 {
-                    // The count drops below the limit when the (count - limit + 1)-th oldest failure leaves the window.
-                    DateTime leaves = failures[failures.Count - LoginRateLimiter.MaxFailures] + LoginRateLimiter.Window;
-                    throw new KmsRateLimitException(Math.Max(1, (int)Math.Ceiling((leaves - now).TotalSeconds)));
+                    throw new KmsRateLimitException(LoginRateLimiter.RetryAfterSeconds(failures, new DateTimeOffset(now, TimeSpan.Zero)));
                 }
 
                 if (inWindow.Count < LoginRateLimiter.MaxFailures)

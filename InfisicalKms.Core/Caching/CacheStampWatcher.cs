@@ -39,7 +39,6 @@ public sealed class CacheStampWatcher(
     // The stamp row counting deletions that affect keys (the others are CacheScopes values).
     private const long KeysDeletedScope = 8;
 
-    private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Dictionary<long, long>? _stamps;
 
     /// <summary>Reads the stamps once and raises what moved since the last read; public for the tests.</summary>
@@ -89,9 +88,6 @@ public sealed class CacheStampWatcher(
         }
     }
 
-    /// <summary>Completes once the PostgreSQL listener is listening (at once on SQLite); for the tests.</summary>
-    public Task Listening => _listening.Task;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (storage.IsPostgres)
@@ -100,7 +96,6 @@ public sealed class CacheStampWatcher(
             return;
         }
 
-        _listening.TrySetResult();
         while (!stoppingToken.IsCancellationRequested)
         {
             await PollAsync(stoppingToken);
@@ -124,7 +119,6 @@ public sealed class CacheStampWatcher(
 
                 // Entries read before LISTEN took effect may predate a change that was never heard of.
                 generations.Raise(CacheScopes.All, keysDeleted: true);
-                _listening.TrySetResult();
                 while (true)
                 {
                     if (!await connection.WaitAsync(settings.PollInterval, ct))

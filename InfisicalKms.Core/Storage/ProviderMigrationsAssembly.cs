@@ -19,7 +19,7 @@ internal sealed class ProviderMigrationsAssembly : IMigrationsAssembly
 
     public ProviderMigrationsAssembly(ICurrentDbContext currentContext)
     {
-        _namespace = currentContext.Context.Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL" ? PostgresNamespace : SqliteNamespace;
+        _namespace = currentContext.Context.Database.IsPostgres() ? PostgresNamespace : SqliteNamespace;
         TypeInfo[] types = [.. Assembly.DefinedTypes.Where(t => t.Namespace == _namespace && !t.IsAbstract
             && t.GetCustomAttribute<DbContextAttribute>()?.ContextType == typeof(KmsDbContext))];
         Migrations = new SortedList<string, TypeInfo>(

@@ -57,7 +57,7 @@ public sealed partial class NginxProxy : IAsyncDisposable
         string logs = Path.Combine(directory, "logs");
         Directory.CreateDirectory(logs);
         Directory.CreateDirectory(Path.Combine(directory, "temp"));
-        int port = FreePort();
+        int port = LoopbackPort.Free();
         string site = Path.Combine(directory, "infisical-kms.conf");
         string main = Path.Combine(directory, "nginx.conf");
         await File.WriteAllTextAsync(site, Render(await File.ReadAllTextAsync(ShippedConfiguration), instances, port, logs));
@@ -260,13 +260,6 @@ public sealed partial class NginxProxy : IAsyncDisposable
                 _output.AppendLine(line);
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string ReadOrEmpty(string path) => File.Exists(path) ? File.ReadAllText(path) : "";

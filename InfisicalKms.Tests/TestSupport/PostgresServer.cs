@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace InfisicalKms.Tests.TestSupport;
@@ -76,7 +74,7 @@ public sealed class PostgresServer
         }
 
         await RunAsync(Path.Combine(bin, "initdb"), ["-D", Path.Combine(directory, "db"), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"], root);
-        int port = FreePort();
+        int port = LoopbackPort.Free();
         string options = $"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off";
         await RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", Path.Combine(directory, "db"), "-o", options, "-l", Path.Combine(directory, "log"), "-w", "start"], root);
         var server = new PostgresServer(directory, port);
@@ -109,13 +107,6 @@ public sealed class PostgresServer
             : null;
         return bin ?? throw new InvalidOperationException(
             "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb); ./test.sh installs Debian's postgresql.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static async Task RunAsync(string program, string[] arguments, bool asPostgres)
