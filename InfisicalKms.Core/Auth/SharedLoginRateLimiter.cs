@@ -43,20 +43,29 @@ public sealed class LoginAttemptRecord
 /// refused. A pending row left by an instance that died counts like a failure until it leaves the window.
 /// </para>
 /// <para>Rows older than the window are deleted by the next login from the same client.</para>
+/// <para>
+/// A login waiting for a place is woken when a login of its address ends on this instance, and looks again
+/// every <see cref="PlaceWait"/> for places freed elsewhere: a burst of waiters does not poll the database
+/// while the logins ahead of them are still trying to finish.
+/// </para>
 /// </remarks>
 public sealed class SharedLoginRateLimiter(IDbContextFactory<KmsDbContext> dbFactory, TimeProvider clock) : ILoginRateLimiter
 {
-    private static readonly TimeSpan PlaceWait = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan PlaceWait = TimeSpan.FromMilliseconds(250);
+
+    private readonly IDbContextFactory<KmsDbContext> _dbFactory = dbFactory;
+    private readonly TimeProvider _clock = clock;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> _placeFreed = new();
 
     public async ValueTask<ILoginAttempt> BeginAsync(string ip, CancellationToken ct)
     {
         while (true)
         {
-            await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+            await using KmsDbContext db = await _dbFactory.CreateDbContextAsync(ct);
             await using (var transaction = await db.Database.BeginTransactionAsync(ct))
             {
                 await db.Database.LockAsync(LockScope.LoginFailures, ClientLockId(ip), ct);
-                DateTime now = clock.GetUtcNow().UtcDateTime;
+                DateTime now = _clock.GetUtcNow().UtcDateTime;
                 DateTime windowStart = now - LoginRateLimiter.Window;
                 await db.LoginAttempts.Where(a => a.Client == ip && a.At <= windowStart).ExecuteDeleteAsync(ct);
                 List<LoginAttemptRecord> inWindow = await db.LoginAttempts.AsNoTracking()
@@ -73,11 +82,14 @@ public sealed class SharedLoginRateLimiter(IDbContextFactory<KmsDbContext> dbFac
                     db.LoginAttempts.Add(place);
                     await db.SaveChangesAsync(ct);
                     await transaction.CommitAsync(ct);
-                    return new Attempt(dbFactory, clock, place.Id);
+                    return new Attempt(this, ip, place.Id);
                 }
             }
 
-            await Task.Delay(PlaceWait, ct);   // every place is held by a login in flight somewhere: real time, not the clock's
+            // Every place is held by a login in flight somewhere. Real time, not the clock's.
+            Task freedHere = _placeFreed.GetOrAdd(ip, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            await Task.WhenAny(freedHere, Task.Delay(PlaceWait, ct));
+            ct.ThrowIfCancellationRequested();
         }
     }
 
@@ -85,7 +97,15 @@ public sealed class SharedLoginRateLimiter(IDbContextFactory<KmsDbContext> dbFac
     private static Guid ClientLockId(string ip) =>
         new(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(ip)).AsSpan(0, 16));
 
-    private sealed class Attempt(IDbContextFactory<KmsDbContext> dbFactory, TimeProvider clock, long id) : ILoginAttempt
+    private void PlaceFreed(string ip)
+    {
+        if (_placeFreed.TryRemove(ip, out TaskCompletionSource? freed))
+        {
+            freed.TrySetResult();
+        }
+    }
+
+    private sealed class Attempt(SharedLoginRateLimiter limiter, string ip, long id) : ILoginAttempt
     {
         private bool _failed;
         private bool _released;
@@ -100,17 +120,19 @@ public sealed class SharedLoginRateLimiter(IDbContextFactory<KmsDbContext> dbFac
             }
 
             _released = true;
-            await using KmsDbContext db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            await using KmsDbContext db = await limiter._dbFactory.CreateDbContextAsync(CancellationToken.None);
             IQueryable<LoginAttemptRecord> row = db.LoginAttempts.Where(a => a.Id == id);
             if (_failed)
             {
-                DateTime now = clock.GetUtcNow().UtcDateTime;
+                DateTime now = limiter._clock.GetUtcNow().UtcDateTime;
                 await row.ExecuteUpdateAsync(u => u.SetProperty(a => a.Pending, false).SetProperty(a => a.At, now), CancellationToken.None);
             }
             else
             {
                 await row.ExecuteDeleteAsync(CancellationToken.None);
             }
+
+            limiter.PlaceFreed(ip);
         }
     }
 }
