@@ -3,7 +3,9 @@ using System.Text.Json.Serialization;
 using InfisicalKms.Web.Api;
 using InfisicalKms.Web.Components;
 using InfisicalKms.Web.Components.Account;
+using InfisicalKms.Core.Health;
 using InfisicalKms.Web.Http;
+using InfisicalKms.Web.Operations;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using MudBlazor;
@@ -25,6 +27,7 @@ public static class WebServiceCollectionExtensions
         // Numbers are numbers on the wire (spec §1.2: no coercion from strings), which the OpenAPI document reflects.
         builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict);
         builder.Services.AddOpenApi("v1", options => KmsOpenApi.Configure(options));
+        builder.Services.AddKmsHealthChecks();
         // Requests Kestrel refuses itself (malformed request line, URL or headers too large) get the JSON
         // error body too; see Http/KestrelRefusals.cs.
         builder.Services.Configure<KestrelServerOptions>(kestrel =>
@@ -71,12 +74,15 @@ public static class WebServiceCollectionExtensions
         app.MapStaticAssets();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapKmsApi();
+        app.MapKmsHealth();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         app.MapAdditionalIdentityEndpoints();
         return app;
     }
 
-    private static bool IsPage(HttpContext http) => !http.Request.Path.StartsWithSegments("/api");
+    /// <summary>The UI's requests; the API and the operators' probes authenticate on their own terms.</summary>
+    private static bool IsPage(HttpContext http) =>
+        !http.Request.Path.StartsWithSegments("/api") && !HealthEndpoints.IsHealthPath(http.Request.Path);
 
     // WebApplication adds authentication, authorization and antiforgery itself, in front of everything, unless
     // its own properties say the app did; a branch writes to a copy of them, so its marks are copied back.

@@ -106,6 +106,8 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
     private int _queuedRecords;
     private bool _closed;
     private bool _lastBatchHadCompany;   // the writer thread's own state
+    private volatile string? _lastFailure;   // why the last batch or probe failed; null once one succeeds
+    private PendingWrite? _pendingProbe;   // under the queue's lock: probes asked for meanwhile share it
 
     public AuditWriter(IDbContextFactory<KmsDbContext> dbFactory, AuditWriterSettings settings, IMeterFactory meters, ILogger<AuditWriter> logger)
     {
@@ -147,6 +149,44 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
         }
 
         return pending.Done.Task;
+    }
+
+    /// <summary>Null while the writer takes records and its last batch was committed; otherwise why not (no record content).</summary>
+    public string? Unavailable
+    {
+        get
+        {
+            lock (_queue)
+            {
+                return _closed ? "the audit writer is closed: the server is shutting down" : _lastFailure;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether a record would be written now: the writer links a probe record into a chain of its own, inserts it
+    /// on its connection, in turn with the batches, and rolls the transaction back. Nothing is kept.
+    /// </summary>
+    /// <exception cref="AuditUnavailableException">The probe could not be written, or the writer is closed.</exception>
+    public Task ProbeAsync()
+    {
+        lock (_queue)
+        {
+            if (_closed)
+            {
+                return Task.FromException(new AuditUnavailableException(new ObjectDisposedException(nameof(AuditWriter))));
+            }
+
+            if (_pendingProbe is { } waiting)
+            {
+                return waiting.Done.Task;
+            }
+
+            _pendingProbe = new PendingWrite([ProbeRecord()]) { IsProbe = true };
+            _queue.Enqueue(_pendingProbe);
+            Monitor.Pulse(_queue);
+            return _pendingProbe.Done.Task;
+        }
     }
 
     /// <summary>Stops taking records and waits until everything queued is written.</summary>
@@ -193,22 +233,37 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
         {
             while (TakeBatch(batch, records))
             {
+                bool probe = batch is [{ IsProbe: true }];
                 try
                 {
                     connection ??= Connection.Open(_dbFactory);
-                    connection.Commit(records);
-                    _commits.Add(1);
-                    _committedRecords.Add(records.Count);
+                    connection.Commit(records, rollBack: probe);
+                    _lastFailure = null;
+                    if (!probe)
+                    {
+                        _commits.Add(1);
+                        _committedRecords.Add(records.Count);
+                    }
+
                     batch.ForEach(p => p.Done.TrySetResult());
                 }
                 catch (Exception e)
                 {
                     Close(connection);
                     connection = null;
+                    _lastFailure = $"the last audit {(probe ? "probe" : "batch")} could not be written: {KmsDatabase.DriverReason(e)}";
 
                     // Fail closed: every operation in the batch is refused rather than answered unaudited.
-                    _logger.LogError(e, "Could not write {Count} audit record(s); the operations that produced them were refused", records.Count);
-                    _refusedRecords.Add(records.Count);
+                    if (probe)
+                    {
+                        _logger.LogWarning("The audit writer's probe failed: {Reason}", KmsDatabase.DriverReason(e));
+                    }
+                    else
+                    {
+                        _logger.LogError(e, "Could not write {Count} audit record(s); the operations that produced them were refused", records.Count);
+                        _refusedRecords.Add(records.Count);
+                    }
+
                     batch.ForEach(p => p.Done.TrySetException(new AuditUnavailableException(e)));
                 }
             }
@@ -236,14 +291,24 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
                 Monitor.Wait(_queue);
             }
 
+            if (_queue.Peek().IsProbe)
+            {
+                // A probe is a batch of its own: its transaction is rolled back.
+                PendingWrite probe = _queue.Dequeue();
+                _pendingProbe = null;
+                batch.Add(probe);
+                records.AddRange(probe.Records);
+                return true;
+            }
+
             if (_lastBatchHadCompany)
             {
                 HoldForCompany();
             }
 
-            while (records.Count < MaxRecordsPerBatch && _queue.TryDequeue(out PendingWrite? next))
+            while (records.Count < MaxRecordsPerBatch && _queue.TryPeek(out PendingWrite? next) && !next.IsProbe)
             {
-                batch.Add(next);
+                batch.Add(_queue.Dequeue());
                 records.AddRange(next.Records);
             }
 
@@ -305,11 +370,19 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
         }
 
         /// <summary>One transaction (SQLite: <c>BEGIN IMMEDIATE</c>, the write lock first) holding the whole batch.</summary>
-        public void Commit(IReadOnlyList<AuditEvent> records)
+        /// <param name="rollBack">A probe: every write is made, then undone.</param>
+        public void Commit(IReadOnlyList<AuditEvent> records, bool rollBack)
         {
             using DbTransaction transaction = db.Database.GetDbConnection().BeginTransaction();
             insert.Write(records, transaction);
-            transaction.Commit();
+            if (rollBack)
+            {
+                transaction.Rollback();
+            }
+            else
+            {
+                transaction.Commit();
+            }
         }
 
         public void Dispose()
@@ -319,8 +392,23 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>A record no chain holds (its chain is <see cref="Guid.Empty"/>, no organization's ID), never committed.</summary>
+    private static AuditEvent ProbeRecord() => new()
+    {
+        Id = Guid.NewGuid(),
+        ChainId = Guid.Empty,
+        EventType = "audit-writer-probe",
+        ActorType = "system",
+        ActorName = "readiness probe",
+        Outcome = "success",
+        Metadata = new Dictionary<string, string>(),
+        CreatedAt = DateTime.UtcNow,
+    };
+
     private sealed record PendingWrite(IReadOnlyList<AuditEvent> Records)
     {
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool IsProbe { get; init; }
     }
 }

@@ -62,6 +62,9 @@ public sealed class SoftHsmToken : IDisposable
         ["HSM_TOKEN_LABEL"] = Label,
     };
 
+    /// <summary>Deletes the token, as pulling it out of its slot would: its objects are gone with it.</summary>
+    public Task DeleteAsync() => UtilAsync("--delete-token", "--token", Label);
+
     public void Dispose()
     {
         try
