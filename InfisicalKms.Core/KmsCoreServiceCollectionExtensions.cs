@@ -4,6 +4,7 @@ using InfisicalKms.Core.Caching;
 using InfisicalKms.Core.Envelope;
 using InfisicalKms.Core.Identities;
 using InfisicalKms.Core.Keys;
+using InfisicalKms.Core.Observability;
 using InfisicalKms.Core.Organizations;
 using InfisicalKms.Core.Projects;
 using InfisicalKms.Core.RootKeys;
@@ -34,6 +35,7 @@ public static class KmsCoreServiceCollectionExtensions
         services.AddSingleton<CacheInvalidator>();
         services.AddSingleton<CacheStampWatcher>();   // and changes made by other processes: notified (PostgreSQL) or polled (SQLite)
         services.AddHostedService(sp => sp.GetRequiredService<CacheStampWatcher>());
+        services.AddSingleton<CacheStatistics>();
         services.AddSingleton<KeyMaterialCache>();
         services.AddSingleton<KeyRing>();
         services.TryAddSingleton(TimeProvider.System);
@@ -49,7 +51,8 @@ public static class KmsCoreServiceCollectionExtensions
         services.AddSingleton<ILoginRateLimiter>(sp => sp.GetRequiredService<StorageLocation>().IsPostgres
             ? sp.GetRequiredService<SharedLoginRateLimiter>()   // counted across instances
             : sp.GetRequiredService<LoginRateLimiter>());
-        services.AddMetrics();   // the audit writer's instruments (already there in a web host)
+        services.AddMetrics();   // the audit writer's and KmsMetrics' instruments (already there in a web host)
+        services.AddSingleton<KmsMetrics>();
         services.AddSingleton(_ => AuditWriterSettings.Parse(configuration[AuditWriterSettings.Key]));
         services.AddSingleton<AuditWriter>();   // one group-commit loop per process
         services.AddSingleton<IAuditSink>(sp => sp.GetRequiredService<AuditWriter>());

@@ -28,6 +28,7 @@ public static class WebServiceCollectionExtensions
         builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict);
         builder.Services.AddOpenApi("v1", options => KmsOpenApi.Configure(options));
         builder.Services.AddKmsHealthChecks();
+        builder.AddKmsMetrics();
         // Requests Kestrel refuses itself (malformed request line, URL or headers too large) get the JSON
         // error body too; see Http/KestrelRefusals.cs.
         builder.Services.Configure<KestrelServerOptions>(kestrel =>
@@ -75,6 +76,7 @@ public static class WebServiceCollectionExtensions
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapKmsApi();
         app.MapKmsHealth();
+        app.MapKmsMetrics();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         app.MapAdditionalIdentityEndpoints();
         return app;
@@ -82,7 +84,7 @@ public static class WebServiceCollectionExtensions
 
     /// <summary>The UI's requests; the API and the operators' probes authenticate on their own terms.</summary>
     private static bool IsPage(HttpContext http) =>
-        !http.Request.Path.StartsWithSegments("/api") && !HealthEndpoints.IsHealthPath(http.Request.Path);
+        !http.Request.Path.StartsWithSegments("/api") && !HealthEndpoints.IsHealthPath(http.Request.Path) && http.Request.Path != MetricsEndpoint.Path;
 
     // WebApplication adds authentication, authorization and antiforgery itself, in front of everything, unless
     // its own properties say the app did; a branch writes to a copy of them, so its marks are copied back.

@@ -46,6 +46,9 @@ public sealed class AuditEntry
     /// <summary>The operation reached its permission check: from here on it is recorded, success or failure.</summary>
     public bool IsTargeted { get; private set; }
 
+    /// <summary>The wire name of the resolved key's algorithm, for the operation metrics; not part of the record.</summary>
+    public string? KeyAlgorithm { get; internal set; }
+
     /// <summary>The success record was committed together with the operation's own changes.</summary>
     internal bool IsCommitted { get; set; }
 

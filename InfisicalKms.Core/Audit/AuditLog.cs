@@ -1,4 +1,5 @@
 using InfisicalKms.Core.Access;
+using InfisicalKms.Core.Observability;
 using InfisicalKms.Core.Storage;
 
 namespace InfisicalKms.Core.Audit;
@@ -12,7 +13,7 @@ namespace InfisicalKms.Core.Audit;
 /// so the change and its record commit together. Everything else, and every failure, goes through the
 /// batching <see cref="IAuditSink"/> (<see cref="AuditWriter"/>).
 /// </remarks>
-public sealed class AuditLog(IAuditSink writer, TimeProvider clock)
+public sealed class AuditLog(IAuditSink writer, TimeProvider clock, KmsMetrics metrics)
 {
     public AuditEntry Entry(Actor actor, string eventType) =>
         new(eventType, AuditActor.Of(actor), actor.OrganizationId, actor.Origin);
@@ -35,6 +36,12 @@ public sealed class AuditLog(IAuditSink writer, TimeProvider clock)
         catch (Exception error) when (entry.IsTargeted && !entry.IsCommitted)
         {
             await writer.WriteAsync([entry.Failed(error, clock.GetUtcNow().UtcDateTime)]);
+            metrics.Operation(entry, success: false);
+            throw;
+        }
+        catch
+        {
+            metrics.Operation(entry, success: false);   // refused before it found its key: not recorded, but counted
             throw;
         }
 
@@ -43,6 +50,7 @@ public sealed class AuditLog(IAuditSink writer, TimeProvider clock)
             await writer.WriteAsync([entry.Succeeded(clock.GetUtcNow().UtcDateTime)]);
         }
 
+        metrics.Operation(entry, success: true);
         return result;
     }
 

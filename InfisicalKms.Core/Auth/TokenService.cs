@@ -11,10 +11,11 @@ namespace InfisicalKms.Core.Auth;
 
 /// <summary>Universal Auth login, access-token checks, renewal and revocation (spec §8.1–§8.4).</summary>
 public sealed class TokenService(
-    IDbContextFactory<KmsDbContext> dbFactory, ILoginRateLimiter limiter, AuditLog audit, TimeProvider clock, CacheGenerations generations, KmsCacheSettings cacheSettings)
+    IDbContextFactory<KmsDbContext> dbFactory, ILoginRateLimiter limiter, AuditLog audit, TimeProvider clock, CacheGenerations generations, KmsCacheSettings cacheSettings,
+    CacheStatistics cacheStatistics)
 {
     /// <summary>Checked tokens by the base64 of their SHA-256, never by the token itself.</summary>
-    private readonly GenerationalCache<string, CheckedToken> _tokens = new(generations, CacheScopes.Tokens, cacheSettings.Tokens);
+    private readonly GenerationalCache<string, CheckedToken> _tokens = new(generations, CacheScopes.Tokens, cacheSettings.Tokens, cacheStatistics.For("tokens"));
 
     /// <summary>The actor of a credential that matched nothing (spec §10.7.4).</summary>
     private static readonly AuditActor UnknownIdentity = new("identity", null, "");

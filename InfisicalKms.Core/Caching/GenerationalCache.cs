@@ -13,12 +13,14 @@ public sealed class GenerationalCache<TKey, TValue> : IDisposable
     private readonly CacheGenerations _generations;
     private readonly CacheScopes _scope;
     private readonly MemoryCache? _entries;
+    private readonly CacheCounter? _lookups;
 
     /// <remarks>Entries do not expire by age: changes made by other processes raise the generation through <see cref="CacheStampWatcher"/>.</remarks>
-    public GenerationalCache(CacheGenerations generations, CacheScopes scope, int limit)
+    public GenerationalCache(CacheGenerations generations, CacheScopes scope, int limit, CacheCounter? lookups = null)
     {
         _generations = generations;
         _scope = scope;
+        _lookups = lookups;
         _entries = limit == 0 ? null : new MemoryCache(new MemoryCacheOptions { SizeLimit = limit, CompactionPercentage = 0.1 });
     }
 
@@ -33,6 +35,7 @@ public sealed class GenerationalCache<TKey, TValue> : IDisposable
         {
             if (entry.Generation == _generations.Current(_scope))
             {
+                _lookups?.Count(hit: true);
                 value = entry.Value;
                 return true;
             }
@@ -40,6 +43,7 @@ public sealed class GenerationalCache<TKey, TValue> : IDisposable
             _entries.Remove(key);
         }
 
+        _lookups?.Count(hit: false);
         value = default!;
         return false;
     }

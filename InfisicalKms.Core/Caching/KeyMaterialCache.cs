@@ -18,9 +18,12 @@ namespace InfisicalKms.Core.Caching;
 public sealed class KeyMaterialCache : IDisposable
 {
     private readonly MemoryCache? _entries;
+    private readonly CacheCounter? _lookups;
 
-    public KeyMaterialCache(KmsCacheSettings settings, CacheGenerations generations)
+    /// <param name="statistics">Where hits and misses are counted (a miss is an unwrap); none in unit tests.</param>
+    public KeyMaterialCache(KmsCacheSettings settings, CacheGenerations generations, CacheStatistics? statistics = null)
     {
+        _lookups = statistics?.For("key-material");
         if (settings.KeyMaterial > 0)
         {
             _entries = new MemoryCache(new MemoryCacheOptions { SizeLimit = settings.KeyMaterial, CompactionPercentage = 0.1 });
@@ -31,8 +34,19 @@ public sealed class KeyMaterialCache : IDisposable
     public int Count => _entries?.Count ?? 0;
 
     /// <summary>A lease on material already in the cache, or null: no unwrapping, no database.</summary>
-    public KeyLease? TryLease(Guid keyId, int version) =>
-        _entries is not null && _entries.TryGetValue((keyId, version), out CachedKeyMaterial? cached) && cached is not null ? cached.TryLease() : null;
+    /// <remarks>Counts a hit when it finds one; on null the caller goes on to <see cref="Lease"/>, which counts the miss.</remarks>
+    public KeyLease? TryLease(Guid keyId, int version)
+    {
+        KeyLease? lease = _entries is not null && _entries.TryGetValue((keyId, version), out CachedKeyMaterial? cached) && cached is not null
+            ? cached.TryLease()
+            : null;
+        if (lease is not null)
+        {
+            _lookups?.Count(hit: true);
+        }
+
+        return lease;
+    }
 
     /// <summary>A lease on the material of <paramref name="keyId"/> v<paramref name="version"/>, unwrapping it with <paramref name="unwrap"/> on a miss.</summary>
     /// <param name="unwrap">The material; the cache copies it into pinned memory and disposes it (zeroing it).</param>
@@ -40,16 +54,19 @@ public sealed class KeyMaterialCache : IDisposable
     {
         if (_entries is null)
         {
+            _lookups?.Count(hit: false);
             var single = CachedKeyMaterial.From(unwrap());
             KeyLease lease = single.TryLease()!.Value;
             single.Evict();   // destroyed when this lease ends
             return lease;
         }
 
+        bool unwrapped = false;
         while (true)
         {
             if (!_entries.TryGetValue((keyId, version), out CachedKeyMaterial? cached) || cached is null)
             {
+                unwrapped = true;
                 cached = CachedKeyMaterial.From(unwrap());
                 var options = new MemoryCacheEntryOptions { Size = 1 };
                 options.RegisterPostEvictionCallback(static (_, value, _, _) => ((CachedKeyMaterial)value!).Evict());
@@ -61,6 +78,7 @@ public sealed class KeyMaterialCache : IDisposable
                     if (cached.TryLease() is { } once)
                     {
                         cached.Evict();
+                        _lookups?.Count(hit: false);
                         return once;
                     }
 
@@ -70,6 +88,7 @@ public sealed class KeyMaterialCache : IDisposable
 
             if (cached.TryLease() is { } lease)
             {
+                _lookups?.Count(hit: !unwrapped);
                 return lease;
             }
 

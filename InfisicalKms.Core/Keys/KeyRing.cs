@@ -28,13 +28,15 @@ public sealed class KeyRing : IDisposable
     private readonly GenerationalCache<Guid, UsableKey> _keys;
     private readonly GenerationalCache<(ActorType, Guid, Guid), ProjectRole> _roles;
 
-    public KeyRing(IDbContextFactory<KmsDbContext> dbFactory, EnvelopeEncryptor envelope, KeyMaterialCache materials, CacheGenerations generations, KmsCacheSettings settings)
+    public KeyRing(
+        IDbContextFactory<KmsDbContext> dbFactory, EnvelopeEncryptor envelope, KeyMaterialCache materials, CacheGenerations generations,
+        KmsCacheSettings settings, CacheStatistics statistics)
     {
         _dbFactory = dbFactory;
         _envelope = envelope;
         _materials = materials;
-        _keys = new GenerationalCache<Guid, UsableKey>(generations, CacheScopes.Keys, settings.Keys);
-        _roles = new GenerationalCache<(ActorType, Guid, Guid), ProjectRole>(generations, CacheScopes.Roles, settings.Roles);
+        _keys = new GenerationalCache<Guid, UsableKey>(generations, CacheScopes.Keys, settings.Keys, statistics.For("keys"));
+        _roles = new GenerationalCache<(ActorType, Guid, Guid), ProjectRole>(generations, CacheScopes.Roles, settings.Roles, statistics.For("roles"));
     }
 
     /// <summary>Entries held now, for the README's memory figures and the tests.</summary>
@@ -55,7 +57,12 @@ public sealed class KeyRing : IDisposable
             throw KmsNotFoundException.Key(keyRef.AsSent);
         }
 
-        audit?.Target(key.ProjectId, key.Id);
+        if (audit is not null)
+        {
+            audit.Target(key.ProjectId, key.Id);
+            audit.KeyAlgorithm = key.Algorithm.ToWire();
+        }
+
         ProjectAccess.Demand(role.Value, permissions);
         if (key.IsDisabled)
         {

@@ -13,7 +13,7 @@ public sealed class KmsExceptionHandler(ILogger<KmsExceptionHandler> logger) : I
 
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
-        if (!http.Request.Path.StartsWithSegments("/api"))
+        if (!http.Request.Path.StartsWithSegments("/api") && http.Request.Path != Operations.MetricsEndpoint.Path)
         {
             return false;
         }

@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
-namespace InfisicalKms.Tests.Web.Api.Health;
+namespace InfisicalKms.Tests.Web.Api.Operations;
 
 /// <summary>
 /// <c>GET /healthz</c> and <c>GET /readyz</c> on the real server and its database (either provider): each check
@@ -62,7 +62,7 @@ public sealed class ReadinessTests(KmsWebApplicationFactory factory) : IClassFix
         string projectId = await AuthTestHelpers.CreateProjectIdAsync(admin.Client, "Readiness " + KeyApi.UniqueName());
         string keyId = await AuthTestHelpers.CreateAesKeyAsync(admin.Client, projectId, KeyApi.UniqueName());
 
-        await using (await AuditRefusedAsync())
+        await using (await AuditRefusal.StartAsync(factory.Database))
         {
             JsonObject body = await ReadyAsync(HttpStatusCode.ServiceUnavailable);
 
@@ -136,23 +136,6 @@ public sealed class ReadinessTests(KmsWebApplicationFactory factory) : IClassFix
             : "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET default_transaction_read_only', current_database()); END $$;")
             + "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid();";
         await command.ExecuteNonQueryAsync();
-    }
-
-    /// <summary>Every insert into <c>AuditEvents</c> fails, with the database otherwise writable.</summary>
-    private async Task<IAsyncDisposable> AuditRefusedAsync()
-    {
-        TestDatabase database = factory.Database;
-        if (database.IsPostgres)
-        {
-            await database.ExecuteAsync("""
-                CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$;
-                CREATE TRIGGER refuse_audit BEFORE INSERT ON "AuditEvents" FOR EACH ROW EXECUTE FUNCTION refuse_audit();
-                """);
-            return new Restore(() => database.ExecuteAsync("""DROP TRIGGER refuse_audit ON "AuditEvents"; DROP FUNCTION refuse_audit();"""));
-        }
-
-        await database.ExecuteAsync("CREATE TRIGGER refuse_audit BEFORE INSERT ON AuditEvents BEGIN SELECT RAISE(ABORT, 'audit refused'); END;");
-        return new Restore(() => database.ExecuteAsync("DROP TRIGGER refuse_audit;"));
     }
 
     private sealed class Restore(Func<Task> restore) : IAsyncDisposable

@@ -1,0 +1,52 @@
+using System.Diagnostics.Metrics;
+using InfisicalKms.Core.Audit;
+using InfisicalKms.Core.Observability;
+using Prometheus;
+
+namespace InfisicalKms.Web.Operations;
+
+/// <summary>
+/// This host's instruments in Prometheus's text format, with prometheus-net: the meters made by this host's
+/// <see cref="IMeterFactory"/> (ASP.NET Core's request histograms by route, Kestrel, <see cref="KmsMetrics"/>,
+/// the audit writer), the runtime's <c>System.Runtime</c> meter, and the process's CPU, memory and handles.
+/// </summary>
+/// <remarks>
+/// One registry per host, not prometheus-net's static default: two hosts in one process (the tests) each
+/// export their own counts. A series idle for a day is dropped (prometheus-net allows no longer) and starts
+/// again from zero when next used, which Prometheus reads as a counter reset.
+/// </remarks>
+public sealed class PrometheusMetrics : IDisposable
+{
+    public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+    /// <summary>Seconds, from half a millisecond (a warm encrypt) to ten seconds.</summary>
+    private static readonly double[] DurationBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    private readonly IDisposable _adapter;
+
+    public PrometheusMetrics(IMeterFactory meters, KmsMetrics kms, AuditWriter audit)
+    {
+        _ = (kms, audit);   // created first, so their instruments exist before the adapter looks
+        Registry = Metrics.NewCustomRegistry();
+        DotNetStats.Register(Registry);
+        _adapter = MeterAdapter.StartListening(new MeterAdapterOptions
+        {
+            Registry = Registry,
+            MetricFactory = Metrics.WithCustomRegistry(Registry),   // else the adapter writes to the static default registry
+            InstrumentFilterPredicate = instrument => ReferenceEquals(instrument.Meter.Scope, meters) || instrument.Meter.Name == "System.Runtime",
+            MetricsExpireAfter = TimeSpan.FromDays(1),   // the longest prometheus-net allows
+            ResolveHistogramBuckets = instrument => instrument.Unit == "s" ? DurationBuckets : MeterAdapterOptions.Default.ResolveHistogramBuckets(instrument),
+        });
+    }
+
+    public CollectorRegistry Registry { get; }
+
+    public async Task WriteAsync(HttpContext http)
+    {
+        http.Response.ContentType = ContentType;
+        http.Response.Headers.CacheControl = "no-store";
+        await Registry.CollectAndExportAsTextAsync(http.Response.Body, http.RequestAborted);
+    }
+
+    public void Dispose() => _adapter.Dispose();
+}
