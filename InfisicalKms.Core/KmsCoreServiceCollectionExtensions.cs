@@ -15,6 +15,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace InfisicalKms.Core;
 
@@ -40,8 +41,9 @@ public static class KmsCoreServiceCollectionExtensions
         services.AddSingleton<KeyRing>();
         services.TryAddSingleton(TimeProvider.System);
 
-        // Singletons: the root key lives once per process; the settings are read once at start-up.
-        services.AddSingleton(sp => RootKeySettings.From(configuration, environment.IsDevelopment(), sp.GetRequiredService<StorageLocation>().DataDirectory));
+        AddSettings(services, configuration, environment);
+
+        // Singletons: the root key lives once per process.
         services.AddSingleton<RootKey>();
         services.AddSingleton<RootKeyInitializer>();
         services.AddSingleton<RootKeyRewrapper>();   // the root-key command (spec §11.7); no state of its own
@@ -53,12 +55,10 @@ public static class KmsCoreServiceCollectionExtensions
             : sp.GetRequiredService<LoginRateLimiter>());
         services.AddMetrics();   // the audit writer's and KmsMetrics' instruments (already there in a web host)
         services.AddSingleton<KmsMetrics>();
-        services.AddSingleton(_ => AuditWriterSettings.Parse(configuration[AuditWriterSettings.Key]));
         services.AddSingleton<AuditWriter>();   // one group-commit loop per process
         services.AddSingleton<IAuditSink>(sp => sp.GetRequiredService<AuditWriter>());
         services.AddSingleton<AuditLog>();
         services.AddSingleton<AuditLogService>();
-        services.AddSingleton(_ => AuditRetentionSettings.Parse(configuration[AuditRetentionSettings.Key]));
         services.AddSingleton<AuditRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditRetention>());
         services.AddSingleton<IPasswordHasher<KmsUser>, PasswordHasher<KmsUser>>();
@@ -82,20 +82,52 @@ public static class KmsCoreServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Applies migrations, then loads or creates the root key. Throws <see cref="RootKeyConfigurationException"/> on refusal.</summary>
+    /// <summary>Checks the settings, applies migrations, then loads or creates the root key.</summary>
+    /// <exception cref="RootKeyConfigurationException">A refusal with its reason.</exception>
+    /// <exception cref="OptionsValidationException">Bad settings (or an <see cref="AggregateException"/> of them): see <see cref="ValidateKmsSettings"/>.</exception>
     public static async Task InitializeKmsAsync(this IServiceProvider services, CancellationToken ct)
     {
+        services.ValidateKmsSettings();
         IDbContextFactory<KmsDbContext> factory = services.GetRequiredService<IDbContextFactory<KmsDbContext>>();
         await using (KmsDbContext db = await factory.CreateDbContextAsync(ct))
         {
             await MigrateAsync(db, services.GetRequiredService<StorageLocation>(), ct);
         }
 
-        // Invalid audit settings refuse start-up too.
-        services.GetRequiredService<AuditRetentionSettings>();
-        services.GetRequiredService<AuditWriterSettings>();
-        services.GetRequiredService<KmsCacheSettings>();
+        services.GetRequiredService<KmsCacheSettings>();   // invalid cache settings refuse start-up too
         await services.GetRequiredService<RootKeyInitializer>().InitializeAsync(ct);
+    }
+
+    /// <summary>
+    /// Checks every setting bound through the Options pattern at once, before anything else runs, as the host
+    /// would when it starts (<c>ValidateOnStart</c>); the operator commands call it too.
+    /// </summary>
+    /// <exception cref="OptionsValidationException">One settings class has bad values: <see cref="OptionsValidationException.Failures"/> holds one message per bad value, naming its setting and never a secret.</exception>
+    /// <exception cref="AggregateException">Several settings classes have bad values: one <see cref="OptionsValidationException"/> each.</exception>
+    /// <exception cref="RootKeyConfigurationException">The database settings themselves are refused (the development key file's folder comes from them).</exception>
+    public static void ValidateKmsSettings(this IServiceProvider services) =>
+        services.GetService<IStartupValidator>()?.Validate();
+
+    /// <summary>
+    /// The settings of the Options pattern: bound from configuration, validated together at start-up with one
+    /// message per bad value. The wrapping-key variables keep the names operators use (spec §11.2), not a section.
+    /// </summary>
+    private static void AddSettings(IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
+    {
+        services.TryAddSingleton(configuration);   // what BindConfiguration reads: a web host has it already, a bare container (tests, tools) not
+        services.AddOptions<AuditWriterSettings>().BindConfiguration(AuditWriterSettings.Section)
+            .Validate(s => s.IsValid, AuditWriterSettings.Invalid).ValidateOnStart();
+        services.AddOptions<AuditRetentionSettings>().BindConfiguration(AuditRetentionSettings.Section)
+            .Validate(s => s.IsValid, AuditRetentionSettings.Invalid).ValidateOnStart();
+        services.AddOptions<RootKeySettings>()
+            .Configure<IConfiguration, StorageLocation>((s, config, storage) => s.Read(config, environment.IsDevelopment(), storage.DataDirectory))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RootKeySettings>, RootKeySettingsValidator>();
+
+        // The instance the start-up check built (the monitor's), as a singleton the container disposes when the
+        // process stops: that zeroes the environment key and the HSM PIN. No change token is registered for
+        // it (Configure, not Bind), so it is never rebuilt.
+        services.AddSingleton(sp => sp.GetRequiredService<IOptionsMonitor<RootKeySettings>>().CurrentValue);
     }
 
     /// <summary>Applies the provider's migrations, as start-up does (for operator commands that run instead of the server).</summary>

@@ -1,5 +1,4 @@
 using InfisicalKms.Core;
-using InfisicalKms.Core.RootKeys;
 using InfisicalKms.Web;
 
 if (args is ["root-key", .. string[] command])
@@ -40,10 +39,14 @@ try
 {
     await app.Services.InitializeKmsAsync(app.Lifetime.ApplicationStopping);
 }
-catch (RootKeyConfigurationException refusal)
+catch (Exception refusal) when (StartupRefusal.Reasons(refusal) is { } reasons)   // bad settings, or the root key refused
 {
-    app.Logger.LogCritical("Refusing to start: {Reason}", refusal.Message);
-    await Console.Error.WriteLineAsync(refusal.Message);
+    foreach (string reason in reasons)
+    {
+        app.Logger.LogCritical("Refusing to start: {Reason}", reason);
+        await Console.Error.WriteLineAsync(reason);
+    }
+
     return 1;
 }
 

@@ -61,6 +61,7 @@ internal static class RootKeyCommand
             builder.Services.AddKmsCore(builder.Configuration, builder.Environment);
             await using WebApplication app = builder.Build();
             CancellationToken ct = app.Lifetime.ApplicationStopping;
+            app.Services.ValidateKmsSettings();   // every bad setting at once, as the server reports them
             await app.Services.MigrateKmsDatabaseAsync(ct);   // on PostgreSQL under the same lock as start-up
 
             RootKeyRewrapper rewrapper = app.Services.GetRequiredService<RootKeyRewrapper>();
@@ -74,9 +75,13 @@ internal static class RootKeyCommand
             await Console.Out.WriteLineAsync(message);
             return 0;
         }
-        catch (RootKeyConfigurationException refusal)
+        catch (Exception refusal) when (StartupRefusal.Reasons(refusal) is { } reasons)
         {
-            await Console.Error.WriteLineAsync(refusal.Message);
+            foreach (string reason in reasons)
+            {
+                await Console.Error.WriteLineAsync(reason);
+            }
+
             return 1;
         }
     }

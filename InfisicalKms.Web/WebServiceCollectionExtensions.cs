@@ -74,6 +74,7 @@ public static class WebServiceCollectionExtensions
 
         app.MapStaticAssets();
         app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapApiReference();   // /api/docs/: the OpenAPI document as an interactive page
         app.MapKmsApi();
         app.MapKmsHealth();
         app.MapKmsMetrics();

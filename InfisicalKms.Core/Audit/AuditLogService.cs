@@ -55,6 +55,12 @@ public sealed class AuditLogService(IDbContextFactory<KmsDbContext> dbFactory)
         return await VerifyChainAsync(db, actor.OrganizationId, ct);
     }
 
+    /// <summary>The organization chain named by the caller (the API): another organization is "not found", as in spec §9.7.</summary>
+    public Task<AuditChainReport> VerifyOrganizationAsync(Actor actor, Guid organizationId, CancellationToken ct) =>
+        organizationId == actor.OrganizationId
+            ? VerifyOrganizationAsync(actor, ct)
+            : throw new KmsNotFoundException($"Organization with ID \"{organizationId}\" not found");
+
     /// <summary>
     /// Walks a chain in order from its checkpoint up to its stored head, recomputing every hash and link;
     /// stops at the first failure. Also compares the end of the walk with the head, which catches removal of

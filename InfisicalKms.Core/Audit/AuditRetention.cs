@@ -1,33 +1,11 @@
-using System.Globalization;
 using InfisicalKms.Core.RootKeys;
 using InfisicalKms.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace InfisicalKms.Core.Audit;
-
-/// <summary>How long audit records are kept: <c>Kms:Audit:RetentionDays</c>; null keeps them forever (the default).</summary>
-public sealed record AuditRetentionSettings(int? RetentionDays)
-{
-    public const string Key = "Kms:Audit:RetentionDays";
-
-    /// <exception cref="RootKeyConfigurationException">A start-up refusal: the value is not a whole number of days ≥ 0.</exception>
-    public static AuditRetentionSettings Parse(string? value)
-    {
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            return new AuditRetentionSettings((int?)null);
-        }
-
-        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int days))
-        {
-            throw new RootKeyConfigurationException($"{Key} must be a whole number of days (0 keeps audit records forever).");
-        }
-
-        return new AuditRetentionSettings(days == 0 ? null : days);
-    }
-}
 
 /// <summary>
 /// Prunes audit records older than the retention period, oldest first, without breaking verification:
@@ -35,7 +13,7 @@ public sealed record AuditRetentionSettings(int? RetentionDays)
 /// and the chain head's checkpoint moves to it in the same transaction (spec §10.7.2 then walks from there).
 /// </summary>
 public sealed class AuditRetention(
-    IDbContextFactory<KmsDbContext> dbFactory, AuditLog audit, AuditRetentionSettings settings, RootKey rootKey, TimeProvider clock,
+    IDbContextFactory<KmsDbContext> dbFactory, AuditLog audit, IOptions<AuditRetentionSettings> settings, RootKey rootKey, TimeProvider clock,
     ILogger<AuditRetention> logger) : BackgroundService
 {
     public static readonly TimeSpan CheckInterval = TimeSpan.FromHours(6);
@@ -67,7 +45,7 @@ public sealed class AuditRetention(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (settings.RetentionDays is not { } days)
+        if (settings.Value.Days is not { } days)
         {
             return;   // the default: keep every record
         }

@@ -1,11 +1,10 @@
 using System.Data.Common;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using System.Globalization;
-using InfisicalKms.Core.RootKeys;
 using InfisicalKms.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace InfisicalKms.Core.Audit;
 
@@ -14,37 +13,6 @@ public interface IAuditSink
 {
     /// <summary>Completes once the records are durable; faults with <see cref="AuditUnavailableException"/> otherwise.</summary>
     Task WriteAsync(IReadOnlyList<AuditEvent> records);
-}
-
-/// <summary>
-/// How long the audit writer may hold a batch open for more records (<c>Kms:Audit:CommitDelayMs</c>,
-/// whole milliseconds, 0 to 100; 0 by default: every batch commits at once). See <see cref="AuditWriter"/>.
-/// </summary>
-public sealed record AuditWriterSettings(TimeSpan CommitDelay)
-{
-    public const string Key = "Kms:Audit:CommitDelayMs";
-
-    public static readonly TimeSpan DefaultCommitDelay = TimeSpan.Zero;
-
-    public static readonly TimeSpan MaxCommitDelay = TimeSpan.FromMilliseconds(100);
-
-    /// <exception cref="RootKeyConfigurationException">A start-up refusal: the value is not a whole number of milliseconds from 0 to 100.</exception>
-    public static AuditWriterSettings Parse(string? value)
-    {
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            return new AuditWriterSettings(DefaultCommitDelay);
-        }
-
-        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int milliseconds)
-            || milliseconds > MaxCommitDelay.TotalMilliseconds)
-        {
-            throw new RootKeyConfigurationException(
-                $"{Key} must be a whole number of milliseconds from 0 to {MaxCommitDelay.TotalMilliseconds} (0 commits audit records without waiting for others).");
-        }
-
-        return new AuditWriterSettings(TimeSpan.FromMilliseconds(milliseconds));
-    }
 }
 
 /// <summary>
@@ -109,10 +77,16 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
     private volatile string? _lastFailure;   // why the last batch or probe failed; null once one succeeds
     private PendingWrite? _pendingProbe;   // under the queue's lock: probes asked for meanwhile share it
 
-    public AuditWriter(IDbContextFactory<KmsDbContext> dbFactory, AuditWriterSettings settings, IMeterFactory meters, ILogger<AuditWriter> logger)
+    public AuditWriter(IDbContextFactory<KmsDbContext> dbFactory, IOptions<AuditWriterSettings> settings, IMeterFactory meters, ILogger<AuditWriter> logger)
+        : this(dbFactory, settings.Value.CommitDelay, meters, logger)
+    {
+    }
+
+    /// <summary>With any commit delay, beyond the setting's range: tests hold a batch long enough to watch it.</summary>
+    internal AuditWriter(IDbContextFactory<KmsDbContext> dbFactory, TimeSpan commitDelay, IMeterFactory meters, ILogger<AuditWriter> logger)
     {
         _dbFactory = dbFactory;
-        _commitDelay = settings.CommitDelay;
+        _commitDelay = commitDelay;
         _logger = logger;
         Meter meter = meters.Create(MeterName);
         _commits = meter.CreateCounter<long>(CommitsCounter, "{commit}", "Transactions committed by the audit writer, one per batch");

@@ -11,6 +11,7 @@ public static class KmsApi
         api.MapGroup("/kms/keys").MapKeyEndpoints().MapImportEndpoints().MapBulkEndpoints();
         api.MapGroup("/kms/keys/{keyId}").MapCryptoEndpoints().MapLifecycleEndpoints().MapMacEndpoints().MapBatchEndpoints();
         api.MapGroup("/projects").MapProjectEndpoints().MapAuditEndpoints();
+        api.MapGroup("/organizations").MapOrganizationAuditEndpoints();
         api.MapIdentityEndpoints();
         return app;
     }

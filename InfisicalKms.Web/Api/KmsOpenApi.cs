@@ -7,6 +7,9 @@ namespace InfisicalKms.Web.Api;
 /// <summary>The OpenAPI document of spec §10.9: Bearer security and an <c>x-compatibility</c> label per operation.</summary>
 public static class KmsOpenApi
 {
+    /// <summary>The name of the bearer security scheme in the document.</summary>
+    public const string BearerScheme = "Bearer";
+
     public static OpenApiOptions Configure(OpenApiOptions options)
     {
         options.ShouldInclude = description => description.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true;
@@ -15,7 +18,7 @@ public static class KmsOpenApi
             document.Info = new OpenApiInfo { Title = "InfisicalKms API", Version = "v1" };
             document.Components ??= new OpenApiComponents();
             document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
-            document.Components.SecuritySchemes["Bearer"] = new OpenApiSecurityScheme
+            document.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme
             {
                 Type = SecuritySchemeType.Http,
                 Scheme = "bearer",
@@ -47,7 +50,7 @@ public static class KmsOpenApi
             if (metadata.OfType<IEndpointFilter>().Any() || context.Description.RelativePath?.StartsWith("api/v1/", StringComparison.Ordinal) == true
                 && !IsPublic(context.Description.RelativePath))
             {
-                operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("Bearer", context.Document)] = [] }];
+                operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, context.Document)] = [] }];
             }
         });
         ContractSchemas.Configure(options);   // after the transformer above, which adds the request bodies

@@ -12,6 +12,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace AuditThroughput;
 
@@ -43,7 +44,7 @@ internal sealed class BenchServer(string name, bool auditing) : WebApplicationFa
     public AuditWrites Writes => new(Interlocked.Read(ref _commits), Interlocked.Read(ref _committedRecords));
 
     /// <summary>The commit delay this server runs with (<c>Kms__Audit__CommitDelayMs</c> in the environment changes it).</summary>
-    public TimeSpan CommitDelay => Services.GetRequiredService<AuditWriterSettings>().CommitDelay;
+    public TimeSpan CommitDelay => Services.GetRequiredService<IOptions<AuditWriterSettings>>().Value.CommitDelay;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

@@ -1,7 +1,6 @@
 using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.Keys;
 using InfisicalKms.Core.Projects;
-using InfisicalKms.Core.RootKeys;
 using InfisicalKms.Core.Storage;
 using InfisicalKms.Tests.TestSupport;
 using Microsoft.EntityFrameworkCore;
@@ -93,7 +92,7 @@ public sealed class AuditRetentionTests : IAsyncLifetime
     [InlineData("0", null)]
     [InlineData("30", 30)]
     public void Settings_AbsentOrZeroKeepForever(string? value, int? expected) =>
-        Assert.Equal(expected, AuditRetentionSettings.Parse(value).RetentionDays);
+        Assert.Equal(expected, SettingsHost.Get<AuditRetentionSettings>(("Kms:Audit:RetentionDays", value)).Days);
 
     [Theory]
     [InlineData("-1")]
@@ -101,7 +100,7 @@ public sealed class AuditRetentionTests : IAsyncLifetime
     [InlineData("1.5")]
     public void Settings_NotAWholeNumberOfDays_RefusesStartUp(string value)
     {
-        var refusal = Assert.Throws<RootKeyConfigurationException>(() => AuditRetentionSettings.Parse(value));
-        Assert.Contains(AuditRetentionSettings.Key, refusal.Message);
+        string refusal = Assert.Single(SettingsHost.Failures(("Kms:Audit:RetentionDays", value)));
+        Assert.Equal("Kms:Audit:RetentionDays must be a whole number of days (0 keeps audit records forever).", refusal);
     }
 }

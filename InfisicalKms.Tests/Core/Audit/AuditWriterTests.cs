@@ -4,7 +4,6 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.Projects;
-using InfisicalKms.Core.RootKeys;
 using InfisicalKms.Core.Storage;
 using InfisicalKms.Tests.TestSupport;
 using Microsoft.Data.Sqlite;
@@ -189,22 +188,23 @@ public sealed class AuditWriterTests(CoreTestHost host) : IClassFixture<CoreTest
     [InlineData("15", 15)]
     [InlineData("100", 100)]
     public void Settings_CommitDelayInWholeMilliseconds_OffByDefault(string? value, int expectedMilliseconds) =>
-        Assert.Equal(TimeSpan.FromMilliseconds(expectedMilliseconds), AuditWriterSettings.Parse(value).CommitDelay);
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMilliseconds), SettingsHost.Get<AuditWriterSettings>(("Kms:Audit:CommitDelayMs", value)).CommitDelay);
 
     [Theory]
     [InlineData("-1")]
     [InlineData("101")]
     [InlineData("1.5")]
     [InlineData("2ms")]
+    [InlineData(" 15")]
     public void Settings_NotAWholeNumberOfMillisecondsUpTo100_RefusesStartUp(string value)
     {
-        var refusal = Assert.Throws<RootKeyConfigurationException>(() => AuditWriterSettings.Parse(value));
-        Assert.Contains(AuditWriterSettings.Key, refusal.Message);
+        string refusal = Assert.Single(SettingsHost.Failures(("Kms:Audit:CommitDelayMs", value)));
+        Assert.Equal("Kms:Audit:CommitDelayMs must be a whole number of milliseconds from 0 to 100 (0 commits audit records without waiting for others).", refusal);
     }
 
     /// <summary>A writer of its own over the host's database, with <paramref name="commitDelay"/>.</summary>
     private AuditWriter Writer(TimeSpan commitDelay, IMeterFactory? meters = null) => new(
-        host.Services.GetRequiredService<IDbContextFactory<KmsDbContext>>(), new AuditWriterSettings(commitDelay),
+        host.Services.GetRequiredService<IDbContextFactory<KmsDbContext>>(), commitDelay,
         meters ?? host.Services.GetRequiredService<IMeterFactory>(), NullLogger<AuditWriter>.Instance);
 
     /// <summary>

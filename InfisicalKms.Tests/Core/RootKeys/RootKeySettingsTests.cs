@@ -1,16 +1,16 @@
 using System.Security.Cryptography;
 using System.Text;
 using InfisicalKms.Core.RootKeys;
-using Microsoft.Extensions.Configuration;
+using InfisicalKms.Tests.TestSupport;
 
 namespace InfisicalKms.Tests.Core.RootKeys;
 
-/// <summary>Spec §11.2 selection rules and the §11.3 messages for malformed variables.</summary>
+/// <summary>Spec §11.2 selection rules and the §11.3 messages for malformed variables, as start-up's settings check reports them.</summary>
 public sealed class RootKeySettingsTests
 {
     private const string EncryptionKeyMessage = "ENCRYPTION_KEY must be exactly 32 hexadecimal characters (16 random bytes, hex-encoded).";
     private const string RootEncryptionKeyMessage = "ROOT_ENCRYPTION_KEY must be the base64 encoding of exactly 32 bytes.";
-    private const string DataDirectory = "/var/lib/kms-test";
+    private const string DataDirectory = SettingsHost.DataDirectory;
 
     private static readonly string[] HsmVariables = ["HSM_LIB_PATH", "HSM_PIN", "HSM_KEY_LABEL"];
 
@@ -50,12 +50,12 @@ public sealed class RootKeySettingsTests
 
     [Theory]
     [MemberData(nameof(MalformedEncryptionKeys))]
-    public void From_MalformedEncryptionKey_ThrowsExactMessageWithoutTheValue(string value)
+    public void Validate_MalformedEncryptionKey_RefusesWithExactMessageWithoutTheValue(string value)
     {
-        var refusal = Assert.Throws<RootKeyConfigurationException>(() => From(("ENCRYPTION_KEY", value)));
+        string refusal = Assert.Single(SettingsHost.Failures(("ENCRYPTION_KEY", value)));
 
-        Assert.Equal(EncryptionKeyMessage, refusal.Message);
-        Assert.DoesNotContain(value.Trim(), refusal.Message, StringComparison.Ordinal);
+        Assert.Equal(EncryptionKeyMessage, refusal);
+        Assert.DoesNotContain(value.Trim(), refusal, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -73,12 +73,12 @@ public sealed class RootKeySettingsTests
 
     [Theory]
     [MemberData(nameof(MalformedRootEncryptionKeys))]
-    public void From_MalformedRootEncryptionKey_ThrowsExactMessageWithoutTheValue(string value)
+    public void Validate_MalformedRootEncryptionKey_RefusesWithExactMessageWithoutTheValue(string value)
     {
-        var refusal = Assert.Throws<RootKeyConfigurationException>(() => From(("ROOT_ENCRYPTION_KEY", value)));
+        string refusal = Assert.Single(SettingsHost.Failures(("ROOT_ENCRYPTION_KEY", value)));
 
-        Assert.Equal(RootEncryptionKeyMessage, refusal.Message);
-        Assert.DoesNotContain(value, refusal.Message, StringComparison.Ordinal);
+        Assert.Equal(RootEncryptionKeyMessage, refusal);
+        Assert.DoesNotContain(value, refusal, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -119,19 +119,18 @@ public sealed class RootKeySettingsTests
 
     [Theory]
     [MemberData(nameof(PartialHsmSettings))]
-    public void From_PartialHsmSettings_NamesExactlyTheMissingVariables(string[] present)
+    public void Validate_PartialHsmSettings_NamesExactlyTheMissingVariables(string[] present)
     {
-        var refusal = Assert.Throws<RootKeyConfigurationException>(
-            () => From([.. present.Select(name => (name, "configured-value"))]));
+        string refusal = Assert.Single(SettingsHost.Failures([.. present.Select(name => (name, (string?)"configured-value"))]));
 
         const string prefix = "HSM configuration is incomplete: ";
         const string suffix = " must be set.";
-        Assert.StartsWith(prefix, refusal.Message, StringComparison.Ordinal);
-        Assert.EndsWith(suffix, refusal.Message, StringComparison.Ordinal);
-        string named = refusal.Message[prefix.Length..^suffix.Length];
+        Assert.StartsWith(prefix, refusal, StringComparison.Ordinal);
+        Assert.EndsWith(suffix, refusal, StringComparison.Ordinal);
+        string named = refusal[prefix.Length..^suffix.Length];
         string[] listed = named.Split([", ", " and "], StringSplitOptions.None);
         Assert.Equal(HsmVariables.Except(present).Order(), listed.Order());
-        Assert.DoesNotContain("configured-value", refusal.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("configured-value", refusal, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -176,11 +175,6 @@ public sealed class RootKeySettingsTests
         });
     }
 
-    private static RootKeySettings From(params (string Name, string Value)[] variables)
-    {
-        IConfiguration configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(variables.Select(v => new KeyValuePair<string, string?>(v.Name, v.Value)))
-            .Build();
-        return RootKeySettings.From(configuration, isDevelopment: true, DataDirectory);
-    }
+    private static RootKeySettings From(params (string Name, string Value)[] variables) =>
+        SettingsHost.Get<RootKeySettings>([.. variables.Select(v => (v.Name, (string?)v.Value))]);
 }

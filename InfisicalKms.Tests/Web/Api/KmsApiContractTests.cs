@@ -66,6 +66,7 @@ public sealed class KmsApiContractTests(KmsWebApplicationFactory factory)
         new("UserMemberships_Remove", "DELETE", "/api/v1/projects/{projectId}/memberships/{userId}", "extension"),
         new("AuditLogs_List", "GET", "/api/v1/projects/{projectId}/audit-logs", "extension"),
         new("AuditLogs_Verify", "GET", "/api/v1/projects/{projectId}/audit-logs/verify", "extension"),
+        new("AuditLogs_VerifyOrganization", "GET", "/api/v1/organizations/{organizationId}/audit-logs/verify", "extension"),
         new("Status", "GET", "/api/status", "extension"),
     ];
 
@@ -84,12 +85,14 @@ public sealed class KmsApiContractTests(KmsWebApplicationFactory factory)
     /// <summary>
     /// Every endpoint under /api/ as (name, single method, pattern, label). The pattern is rebuilt from the
     /// parsed segments with any route constraints, so a trailing slash left by MapGroup does not count but a
-    /// constraint such as <c>{keyId:guid}</c> (which would turn spec §2.6's 422 into a 404) does.
+    /// constraint such as <c>{keyId:guid}</c> (which would turn spec §2.6's 422 into a 404) does. The API
+    /// reference's page and scripts (<see cref="ApiReference.Path"/>) are not API routes.
     /// </summary>
     public static List<ApiRoute> ApiEndpoints(EndpointDataSource source) =>
         source.Endpoints.OfType<RouteEndpoint>()
             .Select(e => (Endpoint: e, Pattern: Canonical(e.RoutePattern)))
-            .Where(e => e.Pattern.StartsWith("/api/", StringComparison.Ordinal))
+            .Where(e => e.Pattern.StartsWith("/api/", StringComparison.Ordinal)
+                && !e.Pattern.StartsWith(ApiReference.Path + "/", StringComparison.Ordinal))
             .Select(e => new ApiRoute(
                 e.Endpoint.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName ?? "(unnamed)",
                 string.Join(",", e.Endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["(any)"]),

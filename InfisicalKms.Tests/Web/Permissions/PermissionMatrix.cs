@@ -130,6 +130,10 @@ public static class PermissionMatrix
             Ready($"{Projects}/{w.ProjectId}/audit-logs/verify", null, NoProject(w.ProjectId))),
         new(51, "GET", "/api/status", None, (_, _, _) => Ready("/api/status")),
         new(52, "GET", "/openapi/{documentName}.json", None, (_, _, _) => Ready("/openapi/v1.json")),   // spec: GET /openapi/v1.json
+
+        // Beyond spec §0: the organization's own chain (issue 15), for organization admins as in the UI.
+        new(53, "GET", "/api/v1/organizations/{organizationId}/audit-logs/verify", OrgAdmin("audit-logs", "read"), (_, w, _) =>
+            Ready($"/api/v1/organizations/{w.OrganizationId}/audit-logs/verify")),
     ];
 
     public static MatrixRoute Route(int number) => Routes.Single(r => r.Number == number);

@@ -83,6 +83,38 @@ public sealed class ProcessStartupTests : IDisposable
         Assert.DoesNotContain(value.Trim(), server.StandardOutput + server.StandardError, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Start_SeveralBadSettings_ExitsOneWithOneLinePerSettingAndNoStackTrace()
+    {
+        // Arrange: an audit setting, a malformed key and an HSM configuration missing two variables (its PIN given).
+        var variables = new Dictionary<string, string>
+        {
+            ["Kms__Audit__CommitDelayMs"] = "250",
+            ["ROOT_ENCRYPTION_KEY"] = "c2hvcnQtc2VjcmV0LWtleQ==",
+            ["HSM_PIN"] = "secret-pin-4242",
+        };
+
+        // Act
+        await using ServerProcess server = ServerProcess.Start("Production", DatabasePath, variables);
+        int exitCode = await server.WaitForExitAsync(ExitTimeout);
+
+        // Assert
+        Assert.Equal(1, exitCode);
+        string[] lines = server.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal(
+            [
+                "HSM configuration is incomplete: HSM_LIB_PATH, HSM_KEY_LABEL must be set.",
+                "Kms:Audit:CommitDelayMs must be a whole number of milliseconds from 0 to 100 (0 commits audit records without waiting for others).",
+                "ROOT_ENCRYPTION_KEY must be the base64 encoding of exactly 32 bytes.",
+            ],
+            lines.Order(StringComparer.Ordinal));
+        string everything = server.StandardOutput + server.StandardError;
+        Assert.DoesNotContain("   at ", everything, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret-pin-4242", everything, StringComparison.Ordinal);
+        Assert.DoesNotContain("c2hvcnQtc2VjcmV0LWtleQ==", everything, StringComparison.Ordinal);
+        Assert.False(File.Exists(DatabasePath), "the database was touched before the settings were checked");
+    }
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();

@@ -1,6 +1,8 @@
 using InfisicalKms.Core.RootKeys;
 using InfisicalKms.Core.RootKeys.Pkcs11;
-using Microsoft.Extensions.Configuration;
+using InfisicalKms.Tests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace InfisicalKms.Tests.Core.RootKeys.Pkcs11;
 
@@ -8,27 +10,24 @@ namespace InfisicalKms.Tests.Core.RootKeys.Pkcs11;
 [Trait("Category", "Hsm")]
 public sealed class HsmSettingsTests
 {
-    private static IConfiguration Configuration(params (string Key, string Value)[] values) =>
-        new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => KeyValuePair.Create(v.Key, (string?)v.Value))).Build();
-
-    private static (string, string)[] Complete(params (string, string)[] extra) =>
+    private static (string, string?)[] Complete(params (string, string?)[] extra) =>
         [("HSM_LIB_PATH", "/usr/lib/softhsm/libsofthsm2.so"), ("HSM_PIN", "secret-pin-1234"), ("HSM_KEY_LABEL", "kms-root"), .. extra];
+
+    private static RootKeySettings Settings(params (string, string?)[] values) => SettingsHost.Get<RootKeySettings>(values);
 
     [Theory]
     [InlineData("HSM_LIB_PATH", "HSM_PIN, HSM_KEY_LABEL")]
     [InlineData("HSM_PIN", "HSM_LIB_PATH, HSM_KEY_LABEL")]
     [InlineData("HSM_KEY_LABEL", "HSM_LIB_PATH, HSM_PIN")]
-    public void From_OneOfThreeSet_NamesTheMissingVariables(string set, string missing)
+    public void Validate_OneOfThreeSet_NamesTheMissingVariables(string set, string missing)
     {
-        var failure = Assert.Throws<RootKeyConfigurationException>(() =>
-            RootKeySettings.From(Configuration((set, "x")), isDevelopment: false, dataDirectory: "data"));
-        Assert.Equal($"HSM configuration is incomplete: {missing} must be set.", failure.Message);
+        Assert.Equal([$"HSM configuration is incomplete: {missing} must be set."], SettingsHost.Failures((set, "x")));
     }
 
     [Fact]
     public void From_AllThreeSet_ReadsTheHsmVariablesWithDefaults()
     {
-        using RootKeySettings settings = RootKeySettings.From(Configuration(Complete()), isDevelopment: false, dataDirectory: "data");
+        using RootKeySettings settings = Settings(Complete());
 
         HsmSettings hsm = Assert.IsType<HsmSettings>(settings.Hsm);
         Assert.Equal("kms-root", hsm.KeyLabel);
@@ -42,10 +41,25 @@ public sealed class HsmSettingsTests
     [InlineData("-1")]
     [InlineData("one")]
     [InlineData("1.5")]
-    public void From_SlotNotANonNegativeInteger_Refuses(string slot)
+    [InlineData(" ")]
+    public void Validate_SlotNotANonNegativeInteger_Refuses(string slot)
     {
-        var failure = Assert.Throws<RootKeyConfigurationException>(() => HsmSettings.From(Configuration(Complete(("HSM_SLOT", slot)))));
-        Assert.Equal("HSM_SLOT must be a non-negative integer.", failure.Message);
+        Assert.Equal(["HSM_SLOT must be a non-negative integer."], SettingsHost.Failures(Complete(("HSM_SLOT", slot))));
+    }
+
+    [Theory]
+    [InlineData(null, 0)]
+    [InlineData("", 0)]
+    [InlineData("3", 3)]
+    public void From_Slot_IsTheIndexOrZero(string? slot, int expected)
+    {
+        Assert.Equal(expected, Settings(Complete(("HSM_SLOT", slot))).Hsm!.SlotIndex);
+    }
+
+    [Fact]
+    public void Validate_NoHsmConfigured_IgnoresSlotAndMechanism()
+    {
+        Assert.Empty(SettingsHost.Failures(("HSM_SLOT", "one"), ("Kms:Hsm:Mechanism", "CKM_DES3")));
     }
 
     [Theory]
@@ -54,21 +68,32 @@ public sealed class HsmSettingsTests
     [InlineData("CKM_AES_CBC_PAD", HsmMechanismPreference.AesCbcPadHmac)]
     public void From_MechanismSetting_IsParsed(string value, HsmMechanismPreference expected)
     {
-        using HsmSettings hsm = HsmSettings.From(Configuration(Complete(("Kms:Hsm:Mechanism", value))));
-        Assert.Equal(expected, hsm.MechanismPreference);
+        using RootKeySettings settings = Settings(Complete(("Kms:Hsm:Mechanism", value)));
+        Assert.Equal(expected, settings.Hsm!.MechanismPreference);
     }
 
     [Fact]
-    public void From_UnknownMechanismSetting_Refuses()
+    public void Validate_UnknownMechanismSetting_Refuses()
     {
-        var failure = Assert.Throws<RootKeyConfigurationException>(() => HsmSettings.From(Configuration(Complete(("Kms:Hsm:Mechanism", "CKM_DES3")))));
-        Assert.Equal("Kms:Hsm:Mechanism must be auto, CKM_AES_GCM or CKM_AES_CBC_PAD.", failure.Message);
+        Assert.Equal(["Kms:Hsm:Mechanism must be auto, CKM_AES_GCM or CKM_AES_CBC_PAD."], SettingsHost.Failures(Complete(("Kms:Hsm:Mechanism", "CKM_DES3"))));
+    }
+
+    [Fact]
+    public void Validate_PartialHsmWithBadSlotAndMechanism_ReportsEachWithoutThePin()
+    {
+        IReadOnlyList<string> failures = SettingsHost.Failures(("HSM_PIN", "secret-pin-1234"), ("HSM_SLOT", "-1"), ("Kms:Hsm:Mechanism", "CKM_DES3"));
+
+        Assert.Equal(
+            ["HSM configuration is incomplete: HSM_LIB_PATH, HSM_KEY_LABEL must be set.", "HSM_SLOT must be a non-negative integer.",
+             "Kms:Hsm:Mechanism must be auto, CKM_AES_GCM or CKM_AES_CBC_PAD."],
+            failures);
+        Assert.DoesNotContain(failures, f => f.Contains("secret-pin-1234", StringComparison.Ordinal));
     }
 
     [Fact]
     public void ToString_NeverShowsThePin()
     {
-        using RootKeySettings settings = RootKeySettings.From(Configuration(Complete(("HSM_TOKEN_LABEL", "kms"))), isDevelopment: false, dataDirectory: "data");
+        using RootKeySettings settings = Settings(Complete(("HSM_TOKEN_LABEL", "kms")));
 
         Assert.DoesNotContain("secret-pin-1234", settings.ToString());
         Assert.DoesNotContain("secret-pin-1234", settings.Hsm!.ToString());
@@ -78,12 +103,27 @@ public sealed class HsmSettingsTests
     [Fact]
     public void Dispose_ZeroesThePin()
     {
-        HsmSettings hsm = HsmSettings.From(Configuration(Complete()));
+        HsmSettings hsm = Settings(Complete()).Hsm!;
         byte[] pin = hsm.PinBytes;
 
         hsm.Dispose();
 
+        Assert.Equal("secret-pin-1234".Length, pin.Length);
         Assert.All(pin, b => Assert.Equal(0, b));
+    }
+
+    [Fact]
+    public void ContainerDisposal_ZeroesThePinAndTheEnvironmentKey()
+    {
+        ServiceProvider provider = SettingsHost.Build(Environments.Production, Complete(("ROOT_ENCRYPTION_KEY", Convert.ToBase64String(new byte[32].Select(_ => (byte)7).ToArray()))));
+        RootKeySettings settings = provider.GetRequiredService<RootKeySettings>();
+        byte[] pin = settings.Hsm!.PinBytes;
+        byte[] key = settings.EnvironmentKey!;
+
+        provider.Dispose();
+
+        Assert.All(pin, b => Assert.Equal(0, b));
+        Assert.All(key, b => Assert.Equal(0, b));
     }
 
     [Theory]
