@@ -1,15 +1,11 @@
 using InfisicalKms.Core;
 using InfisicalKms.Core.RootKeys;
 using InfisicalKms.Web;
+using Microsoft.Extensions.Options;
 
-if (args is ["root-key", .. string[] command])
+if (OperatorCommands.TryRun(args) is { } command)
 {
-    return await RootKeyCommand.RunAsync(command);   // operator command (spec §11.7); the web host never starts
-}
-
-if (args is ["db", .. string[] dbCommand])
-{
-    return await DbCopyCommand.RunAsync(dbCommand);   // moving an installation (issue #14); the web host never starts
+    return await command;   // backup, restore, root-key, db or help (OperatorCommands); the web host never starts
 }
 
 // The content root is the application folder, wherever the process starts (a service manager starts it from
@@ -38,9 +34,10 @@ builder.AddKmsWeb();
 WebApplication app = builder.Build();
 try
 {
+    app.Services.GetRequiredService<IStartupValidator>().Validate();   // settings bound with ValidateOnStart, before any migration
     await app.Services.InitializeKmsAsync(app.Lifetime.ApplicationStopping);
 }
-catch (RootKeyConfigurationException refusal)
+catch (Exception refusal) when (refusal is RootKeyConfigurationException or OptionsValidationException)
 {
     app.Logger.LogCritical("Refusing to start: {Reason}", refusal.Message);
     await Console.Error.WriteLineAsync(refusal.Message);
