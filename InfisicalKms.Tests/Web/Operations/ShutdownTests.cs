@@ -11,6 +11,11 @@ using InfisicalKms.Tests.TestSupport;
 using InfisicalKms.Tests.Web.Api.Lifecycle;
 using InfisicalKms.Tests.Web.DbCopy;
 using InfisicalKms.Tests.Web.Startup;
+using InfisicalKms.Web;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Xunit.Abstractions;
 
 namespace InfisicalKms.Tests.Web.Operations;
@@ -92,6 +97,17 @@ public sealed class ShutdownTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains("Kms:ShutdownTimeoutSeconds must be a whole number of seconds from 1 to 3600.", server.StandardError, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", server.StandardError, StringComparison.Ordinal);
         Assert.DoesNotContain("Now listening", server.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, ShutdownOptions.DefaultSeconds)]
+    [InlineData("7", 7)]
+    public async Task ShutdownTimeoutSetting_IsTheHostsShutdownTimeout(string? value, int seconds)
+    {
+        await using var factory = new KmsWebApplicationFactory();
+        await using WebApplicationFactory<Program> configured = factory.WithWebHostBuilder(b => b.UseSetting(ShutdownOptions.Key, value));
+
+        Assert.Equal(TimeSpan.FromSeconds(seconds), configured.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
     }
 
     /// <summary>Until cancelled: encrypt requests, each with a User-Agent of its own, kept when answered 200.</summary>
