@@ -6,7 +6,7 @@ namespace InfisicalKms.Web;
 /// <summary>
 /// <c>dotnet InfisicalKms.Web.dll db copy …</c>: moves a stopped installation to the other database provider
 /// (<see cref="DatabaseCopy"/>), run instead of the web host. The source is the database the server's own
-/// configuration names; it exits 0 (copied and checked) or 1 (refused or failed; nothing committed).
+/// configuration names; it exits 0 (copied and checked), 1 (refused or failed; nothing committed) or 2 (unknown arguments).
 /// </summary>
 internal static class DbCopyCommand
 {
@@ -32,23 +32,29 @@ internal static class DbCopyCommand
         It is migrated, filled in one transaction, and checked (rows per table, every audit chain) before commit.
 
         Exit code 0: copied and checked. 1: refused or failed; nothing was committed to the target.
+        2: unknown or incomplete arguments.
         """;
 
     public static async Task<int> RunAsync(string[] args)
     {
-        if (args is ["help"] or ["--help"] or ["-h"] or ["copy", "--help"] or ["copy", "-h"])
-        {
-            await Console.Out.WriteLineAsync(Usage);
-            return 0;
-        }
-
-        if (!TryParse(args, out DatabaseProvider to, out string? target))
+        if (!CommandArguments.TryParse(args, ["--to", "--target"], out CommandArguments parsed))
         {
             // Not repeated: they may hold the target's password.
-            await Console.Error.WriteLineAsync($"db: unknown or incomplete arguments.\n\n{Usage}");
-            return 1;
+            return await OperatorCommands.UsageErrorAsync("db: unknown or incomplete arguments.", Usage);
         }
 
+        if (parsed.IsHelp)
+        {
+            await Console.Out.WriteLineAsync(Usage);
+            return OperatorCommands.Ok;
+        }
+
+        if (!parsed.WordsAre("copy") || ParseProvider(parsed.Option("--to")) is not { } to)
+        {
+            return await OperatorCommands.UsageErrorAsync("db: unknown or incomplete arguments.", Usage);
+        }
+
+        string? target = parsed.Option("--target");
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {
@@ -58,11 +64,7 @@ internal static class DbCopyCommand
 
         try
         {
-            // The server's configuration sources (Program.cs); the command's own arguments are not settings.
-            WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
-            builder.Configuration
-                .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: false)
-                .AddEnvironmentVariables();
+            WebApplicationBuilder builder = OperatorCommands.CreateBuilder();
             StorageLocation source = StorageLocation.From(builder.Configuration);
             string setting = target is null ? TargetVariable : "--target";
             target ??= builder.Configuration[TargetVariable];
@@ -88,57 +90,24 @@ internal static class DbCopyCommand
                 $"{result.ChainsVerified} audit chains verified ({result.AuditRecordsVerified:N0} records){broken}.");
             await Console.Out.WriteLineAsync(
                 $"Start the server with {StorageLocation.ProviderKey}={destination.Provider}, {StorageLocation.ConnectionStringKey} set to the target, and the same root key.");
-            return 0;
+            return OperatorCommands.Ok;
         }
         catch (Exception e) when (e is RootKeyConfigurationException or DatabaseCopyException or IOException or UnauthorizedAccessException)
         {
             await Console.Error.WriteLineAsync(e.Message);
-            return 1;
+            return OperatorCommands.Refused;
         }
         catch (OperationCanceledException)
         {
             await Console.Error.WriteLineAsync("db copy was cancelled before it wrote anything.");
-            return 1;
+            return OperatorCommands.Refused;
         }
     }
 
-    /// <summary><c>copy --to X [--target Y]</c>, options in either order and also as <c>--to=X</c>.</summary>
-    private static bool TryParse(string[] args, out DatabaseProvider to, out string? target)
+    private static DatabaseProvider? ParseProvider(string? name) => name?.ToLowerInvariant() switch
     {
-        to = default;
-        target = null;
-        string? provider = null;
-        if (args is not ["copy", ..])
-        {
-            return false;
-        }
-
-        for (int i = 1; i < args.Length; i++)
-        {
-            (string name, string? value) = args[i].Split('=', 2) switch
-            {
-                [var n, var v] when n.StartsWith("--", StringComparison.Ordinal) => (n, v),
-                _ => (args[i], i + 1 < args.Length ? args[++i] : null),
-            };
-            switch (name)
-            {
-                case "--to" when value is not null && provider is null:
-                    provider = value;
-                    break;
-                case "--target" when value is not null && target is null:
-                    target = value;
-                    break;
-                default:
-                    return false;
-            }
-        }
-
-        (bool known, to) = provider?.ToLowerInvariant() switch
-        {
-            "postgres" or "postgresql" => (true, DatabaseProvider.Postgres),
-            "sqlite" => (true, DatabaseProvider.Sqlite),
-            _ => (false, default),
-        };
-        return known;
-    }
+        "postgres" or "postgresql" => DatabaseProvider.Postgres,
+        "sqlite" => DatabaseProvider.Sqlite,
+        _ => null,
+    };
 }

@@ -1,14 +1,10 @@
 using InfisicalKms.Core;
 using InfisicalKms.Web;
+using Microsoft.Extensions.Options;
 
-if (args is ["root-key", .. string[] command])
+if (OperatorCommands.TryRun(args) is { } command)
 {
-    return await RootKeyCommand.RunAsync(command);   // operator command (spec §11.7); the web host never starts
-}
-
-if (args is ["db", .. string[] dbCommand])
-{
-    return await DbCopyCommand.RunAsync(dbCommand);   // moving an installation (issue #14); the web host never starts
+    return await command;   // backup, restore, root-key, db or help (OperatorCommands); the web host never starts
 }
 
 // The content root is the application folder, wherever the process starts (a service manager starts it from
@@ -37,6 +33,7 @@ builder.AddKmsWeb();
 WebApplication app = builder.Build();
 try
 {
+    app.Services.GetRequiredService<IStartupValidator>().Validate();   // settings bound with ValidateOnStart, before any migration
     await app.Services.InitializeKmsAsync(app.Lifetime.ApplicationStopping);
 }
 catch (Exception refusal) when (StartupRefusal.Reasons(refusal) is { } reasons)   // bad settings, or the root key refused

@@ -6,7 +6,7 @@ namespace InfisicalKms.Web;
 /// <summary>
 /// <c>dotnet InfisicalKms.Web.dll root-key …</c>: the operator command of spec §11.7, run instead of the
 /// web host. It reads the same configuration as the server, applies migrations, runs one action of
-/// <see cref="RootKeyRewrapper"/> and exits 0 (done, or already in place) or 1 (refused; nothing changed).
+/// <see cref="RootKeyRewrapper"/> and exits 0 (done, or already in place), 1 (refused; nothing changed) or 2 (unknown arguments).
 /// </summary>
 internal static class RootKeyCommand
 {
@@ -26,38 +26,40 @@ internal static class RootKeyCommand
           help                    show this text
 
         Exit code 0: done, or the target was already in place. 1: refused or failed; the stored wrap is unchanged.
+        2: unknown arguments.
         """;
 
     public static async Task<int> RunAsync(string[] args)
     {
-        string? action = args switch
+        string? action = null;
+        if (CommandArguments.TryParse(args, ["--to"], out CommandArguments parsed))
         {
-            ["migrate", "--to", "hsm"] or ["migrate", "--to=hsm"] => "to-hsm",
-            ["migrate", "--to", "software"] or ["migrate", "--to=software"] => "to-software",
-            ["rotate-env-key"] => "rotate",
-            ["status"] => "status",
-            ["help"] or ["--help"] or ["-h"] => "help",
-            _ => null,
-        };
+            action = parsed switch
+            {
+                { IsHelp: true } => "help",
+                _ when parsed.WordsAre("migrate") && parsed.Option("--to") == "hsm" => "to-hsm",
+                _ when parsed.WordsAre("migrate") && parsed.Option("--to") == "software" => "to-software",
+                _ when parsed.Options.Count > 0 => null,
+                _ when parsed.WordsAre("rotate-env-key") => "rotate",
+                _ when parsed.WordsAre("status") => "status",
+                _ => null,
+            };
+        }
+
         if (action is null)
         {
-            await Console.Error.WriteLineAsync($"root-key: unknown arguments: {string.Join(' ', args)}\n\n{Usage}");
-            return 1;
+            return await OperatorCommands.UsageErrorAsync($"root-key: unknown arguments: {string.Join(' ', args)}", Usage);
         }
 
         if (action == "help")
         {
             await Console.Out.WriteLineAsync(Usage);
-            return 0;
+            return OperatorCommands.Ok;
         }
 
         try
         {
-            // The server's configuration sources (Program.cs); the command's own arguments are not settings.
-            WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
-            builder.Configuration
-                .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: false)
-                .AddEnvironmentVariables();
+            WebApplicationBuilder builder = OperatorCommands.CreateBuilder();
             builder.Services.AddKmsCore(builder.Configuration, builder.Environment);
             await using WebApplication app = builder.Build();
             CancellationToken ct = app.Lifetime.ApplicationStopping;
@@ -73,7 +75,7 @@ internal static class RootKeyCommand
                 _ => await rewrapper.DescribeAsync(ct),
             };
             await Console.Out.WriteLineAsync(message);
-            return 0;
+            return OperatorCommands.Ok;
         }
         catch (Exception refusal) when (StartupRefusal.Reasons(refusal) is { } reasons)
         {
@@ -82,7 +84,7 @@ internal static class RootKeyCommand
                 await Console.Error.WriteLineAsync(reason);
             }
 
-            return 1;
+            return OperatorCommands.Refused;
         }
     }
 

@@ -22,6 +22,7 @@ public static class WebServiceCollectionExtensions
         // Snackbars bottom right, away from the page's action buttons.
         builder.Services.AddMudServices(options => options.SnackbarConfiguration.PositionClass = Defaults.Classes.Position.BottomRight);
         builder.AddKmsAccounts();
+        builder.AddKmsShutdown();
         builder.Services.AddExceptionHandler<KmsExceptionHandler>();
         builder.Services.AddProblemDetails();
         // Numbers are numbers on the wire (spec §1.2: no coercion from strings), which the OpenAPI document reflects.

@@ -73,6 +73,8 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _queuedRecords;
     private bool _closed;
+    private bool _abandoned;   // a drain timed out: disposal no longer waits for the writer thread
+    private long _committedTotal;   // written by the writer thread, read by a drain
     private bool _lastBatchHadCompany;   // the writer thread's own state
     private volatile string? _lastFailure;   // why the last batch or probe failed; null once one succeeds
     private PendingWrite? _pendingProbe;   // under the queue's lock: probes asked for meanwhile share it
@@ -164,25 +166,71 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
     }
 
     /// <summary>Stops taking records and waits until everything queued is written.</summary>
+    /// <summary>
+    /// Shutdown: stops taking records (a later <see cref="WriteAsync"/> is refused, so its operation fails rather
+    /// than being answered unaudited) and waits until every queued record is written, or until
+    /// <paramref name="ct"/> fires. Then the records still queued are refused, and their operations with them.
+    /// </summary>
+    public async Task<AuditDrainResult> DrainAsync(CancellationToken ct)
+    {
+        long committedBefore = Interlocked.Read(ref _committedTotal);
+        Close();
+        try
+        {
+            await _stopped.Task.WaitAsync(ct);
+            return new AuditDrainResult(Interlocked.Read(ref _committedTotal) - committedBefore, Refused: 0, TimedOut: false);
+        }
+        catch (OperationCanceledException)
+        {
+            return new AuditDrainResult(Interlocked.Read(ref _committedTotal) - committedBefore, Abandon(), TimedOut: true);
+        }
+    }
+
+    /// <summary>Stops taking records and waits until everything queued is written (unless a drain gave up on them).</summary>
     public async ValueTask DisposeAsync()
     {
-        Close();
-        await _stopped.Task;
+        if (!Close())
+        {
+            await _stopped.Task;
+        }
     }
 
     /// <summary>Synchronous disposal (a host disposed without <c>DisposeAsync</c>) also drains the queue.</summary>
     public void Dispose()
     {
-        Close();
-        _thread.Join();
+        if (!Close())
+        {
+            _thread.Join();
+        }
     }
 
-    private void Close()
+    /// <summary>Refuses every record still queued; the batch being written, if any, finishes on its own. Returns how many were refused.</summary>
+    private int Abandon()
+    {
+        List<PendingWrite> refused;
+        lock (_queue)
+        {
+            _abandoned = true;
+            refused = [.. _queue];
+            _queue.Clear();
+            _queuedRecords = 0;
+        }
+
+        var timeout = new AuditUnavailableException(new TimeoutException("The server shut down before the audit record was written."));
+        refused.ForEach(p => p.Done.TrySetException(timeout));
+        int records = refused.Sum(p => p.Records.Count);
+        _refusedRecords.Add(records);
+        return records;
+    }
+
+    /// <summary>Stops taking records; true if a drain has already given up on the writer.</summary>
+    private bool Close()
     {
         lock (_queue)
         {
             _closed = true;
             Monitor.Pulse(_queue);
+            return _abandoned;
         }
     }
 
@@ -217,6 +265,7 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
                     {
                         _commits.Add(1);
                         _committedRecords.Add(records.Count);
+                        Interlocked.Add(ref _committedTotal, records.Count);
                     }
 
                     batch.ForEach(p => p.Done.TrySetResult());
@@ -386,3 +435,6 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
         public bool IsProbe { get; init; }
     }
 }
+
+/// <summary>What a shutdown's <see cref="AuditWriter.DrainAsync"/> did: records written after the stop, and records refused when time ran out.</summary>
+public sealed record AuditDrainResult(long Written, int Refused, bool TimedOut);

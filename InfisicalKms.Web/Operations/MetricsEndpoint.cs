@@ -2,30 +2,54 @@ using System.Globalization;
 using System.Net;
 using InfisicalKms.Core.Errors;
 using InfisicalKms.Web.Api;
+using Microsoft.Extensions.Options;
 
 namespace InfisicalKms.Web.Operations;
 
 /// <summary>
-/// <c>GET /metrics</c>, off the public API either way: on a port of its own (<c>Kms:Metrics:Port</c>, bound to
-/// <c>Kms:Metrics:Host</c>, loopback by default) with no token, for a Prometheus scraper on a private network;
-/// or, with no port set, on the server's own port for organization admins only (the instance-admin token).
+/// <c>Kms:Metrics:Port</c> and <c>Kms:Metrics:Host</c>: where <c>GET /metrics</c> listens without a token. No port
+/// (the default) serves it on the server's own port to organization admins only.
 /// </summary>
+public sealed class MetricsOptions
+{
+    public const string Section = "Kms:Metrics";
+
+    public const string PortKey = "Kms:Metrics:Port";
+
+    public const string HostKey = "Kms:Metrics:Host";
+
+    public const string DefaultHost = "127.0.0.1";
+
+    /// <summary>As configured: text, so that a bad value gets this setting's message, not the binder's.</summary>
+    public string? Port { get; set; }
+
+    public string? Host { get; set; }
+
+    /// <summary>The metrics port's address, or null to serve them on the server's port; valid options only.</summary>
+    public IPEndPoint? Listener => PortNumber() is { } port ? new IPEndPoint(IPAddress.Parse(HostOrDefault), port) : null;
+
+    private string HostOrDefault => string.IsNullOrWhiteSpace(Host) ? DefaultHost : Host.Trim();
+
+    internal bool PortValid => string.IsNullOrWhiteSpace(Port) || PortNumber() is not null;
+
+    internal bool HostValid => IPAddress.TryParse(HostOrDefault, out _);
+
+    private int? PortNumber() =>
+        int.TryParse(Port?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port is >= 1 and <= 65535 ? port : null;
+}
+
 public static class MetricsEndpoint
 {
     public const string Path = "/metrics";
 
-    public const string PortSetting = "Kms:Metrics:Port";
-
-    public const string HostSetting = "Kms:Metrics:Host";
-
     public static IHostApplicationBuilder AddKmsMetrics(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section)
+            .Validate(o => o.PortValid, $"{MetricsOptions.PortKey} must be a port number from 1 to 65535.")
+            .Validate(o => o.HostValid, $"{MetricsOptions.HostKey} must be an IP address to listen on, such as 127.0.0.1 or 0.0.0.0.")
+            .ValidateOnStart();
         builder.Services.AddSingleton<PrometheusMetrics>();
-        if (Listener(builder.Configuration) is { } listener)
-        {
-            builder.Services.AddHostedService(sp => new MetricsServer(listener, sp.GetRequiredService<PrometheusMetrics>()));
-        }
-
+        builder.Services.AddHostedService<MetricsServer>();
         return builder;
     }
 
@@ -33,7 +57,7 @@ public static class MetricsEndpoint
     public static void MapKmsMetrics(this WebApplication app)
     {
         _ = app.Services.GetRequiredService<PrometheusMetrics>();   // counting starts with the server, not the first scrape
-        if (Listener(app.Configuration) is null)
+        if (app.Services.GetRequiredService<IOptions<MetricsOptions>>().Value.Listener is null)
         {
             app.MapGet(Path, async (HttpContext http, PrometheusMetrics metrics) =>
             {
@@ -46,39 +70,20 @@ public static class MetricsEndpoint
             }).AddEndpointFilter<KmsAuthFilter>().ExcludeFromDescription();
         }
     }
-
-    /// <summary>The metrics port's address, or null to serve them on the server's port.</summary>
-    /// <exception cref="InvalidOperationException">A bad value; the message names the setting.</exception>
-    private static IPEndPoint? Listener(IConfiguration configuration)
-    {
-        string? port = configuration[PortSetting];
-        if (string.IsNullOrWhiteSpace(port))
-        {
-            return null;
-        }
-
-        if (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out int number) || number is < 1 or > 65535)
-        {
-            throw new MetricsConfigurationException($"{PortSetting} must be a port number from 1 to 65535.");
-        }
-
-        string host = configuration[HostSetting] is { Length: > 0 } configured ? configured : "127.0.0.1";
-        return IPAddress.TryParse(host, out IPAddress? address)
-            ? new IPEndPoint(address, number)
-            : throw new MetricsConfigurationException($"{HostSetting} must be an IP address to listen on, such as 127.0.0.1 or 0.0.0.0.");
-    }
 }
 
-/// <summary>A bad metrics setting: start-up is refused with this message.</summary>
-public sealed class MetricsConfigurationException(string message) : Exception(message);
-
-/// <summary>A second, minimal Kestrel server that answers <c>GET /metrics</c> and nothing else.</summary>
-internal sealed class MetricsServer(IPEndPoint listener, PrometheusMetrics metrics) : IHostedService, IAsyncDisposable
+/// <summary>With <c>Kms:Metrics:Port</c>: a second, minimal Kestrel server that answers <c>GET /metrics</c> and nothing else.</summary>
+internal sealed class MetricsServer(IOptions<MetricsOptions> options, PrometheusMetrics metrics) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
 
     public async Task StartAsync(CancellationToken ct)
     {
+        if (options.Value.Listener is not { } listener)
+        {
+            return;
+        }
+
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>

@@ -148,6 +148,66 @@ public sealed class AuditWriterTests(CoreTestHost host) : IClassFixture<CoreTest
     }
 
     [Fact]
+    public async Task DrainAsync_WritesEverythingQueued_AndRefusesWritesAfterTheStop()
+    {
+        // Arrange: one record taken by the writer and stuck behind the chain's lock, two more queued behind it
+        AuditWriter writer = Writer(TimeSpan.Zero);
+        Project project = await host.CreateProjectAsync("Drained at shutdown");
+        long before = await CountAsync(project.Id);
+        Task[] queued;
+        Task<AuditDrainResult> draining;
+        await using (await HoldChainLockAsync(project.Id))
+        {
+            queued = [writer.WriteAsync([Record(project.Id)])];
+            await Task.Delay(300);
+            queued = [.. queued, writer.WriteAsync([Record(project.Id), Record(project.Id)])];
+
+            // Act
+            draining = writer.DrainAsync(CancellationToken.None);
+            await Task.Delay(200);
+
+            // Assert: the drain waits for them, and a record that comes after the stop is refused at once
+            Assert.False(draining.IsCompleted);
+            await Assert.ThrowsAsync<AuditUnavailableException>(() => writer.WriteAsync([Record(project.Id)]));
+        }
+
+        AuditDrainResult drain = await draining.WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.WhenAll(queued);
+        Assert.Equal(new AuditDrainResult(3, 0, TimedOut: false), drain);
+        Assert.Equal(before + 3, await CountAsync(project.Id));
+        await writer.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task DrainAsync_WhenTheTimeoutFiresFirst_RefusesTheQueuedRecords_AndDisposalNoLongerWaits()
+    {
+        // Arrange
+        AuditWriter writer = Writer(TimeSpan.Zero);
+        Project project = await host.CreateProjectAsync("Drain timed out");
+        long before = await CountAsync(project.Id);
+        Task inFlight;
+        await using (await HoldChainLockAsync(project.Id))
+        {
+            inFlight = writer.WriteAsync([Record(project.Id)]);
+            await Task.Delay(300);
+            Task queued = writer.WriteAsync([Record(project.Id), Record(project.Id)]);
+
+            // Act
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+            AuditDrainResult drain = await writer.DrainAsync(timeout.Token);
+
+            // Assert: the queued records are refused (so are their operations), and shutdown goes on
+            Assert.Equal(new AuditDrainResult(0, 2, TimedOut: true), drain);
+            await Assert.ThrowsAsync<AuditUnavailableException>(() => queued);
+            await writer.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        }
+
+        // The batch already being written finishes on its own once the lock is free.
+        await inFlight.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(before + 1, await CountAsync(project.Id));
+    }
+
+    [Fact]
     public async Task Metrics_CountCommitsTheRecordsTheyCarriedAndRefusedRecords()
     {
         using ServiceProvider metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
@@ -208,6 +268,27 @@ public sealed class AuditWriterTests(CoreTestHost host) : IClassFixture<CoreTest
         meters ?? host.Services.GetRequiredService<IMeterFactory>(), NullLogger<AuditWriter>.Instance);
 
     /// <summary>
+    /// Another connection holding what a batch of <paramref name="projectId"/>'s chain must wait for (SQLite's
+    /// write lock, or PostgreSQL's advisory lock on the chain) until it is disposed.
+    /// </summary>
+    private async Task<IAsyncDisposable> HoldChainLockAsync(Guid projectId)
+    {
+        StorageLocation storage = host.Services.GetRequiredService<StorageLocation>();
+        DbConnection blocker = storage.IsPostgres ? new NpgsqlConnection(storage.ConnectionString) : new SqliteConnection(storage.ConnectionString);
+        await blocker.OpenAsync();
+        DbTransaction writeLock = await blocker.BeginTransactionAsync();   // SQLite: BEGIN IMMEDIATE
+        if (storage.IsPostgres)
+        {
+            await using DbCommand chainLock = blocker.CreateCommand();
+            chainLock.Transaction = writeLock;
+            chainLock.CommandText = $"SELECT pg_advisory_xact_lock({(int)LockScope.AuditChain}, {KmsDatabase.LockKey(projectId)})";
+            await chainLock.ExecuteNonQueryAsync();
+        }
+
+        return new Held(blocker, writeLock);
+    }
+
+    /// <summary>
     /// Ends with a batch of several callers: while another connection holds the chain's lock (SQLite's write
     /// lock, or PostgreSQL's advisory lock on the chain), the writer takes a first record and waits for the
     /// lock, and two more callers queue behind it, to share a batch.
@@ -215,19 +296,8 @@ public sealed class AuditWriterTests(CoreTestHost host) : IClassFixture<CoreTest
     private async Task GiveCompanyAsync(AuditWriter writer, Guid projectId)
     {
         Task[] writes;
-        StorageLocation storage = host.Services.GetRequiredService<StorageLocation>();
-        await using (DbConnection blocker = storage.IsPostgres ? new NpgsqlConnection(storage.ConnectionString) : new SqliteConnection(storage.ConnectionString))
+        await using (await HoldChainLockAsync(projectId))
         {
-            await blocker.OpenAsync();
-            await using DbTransaction writeLock = await blocker.BeginTransactionAsync();   // SQLite: BEGIN IMMEDIATE
-            if (storage.IsPostgres)
-            {
-                await using DbCommand chainLock = blocker.CreateCommand();
-                chainLock.Transaction = writeLock;
-                chainLock.CommandText = $"SELECT pg_advisory_xact_lock({(int)LockScope.AuditChain}, {KmsDatabase.LockKey(projectId)})";
-                await chainLock.ExecuteNonQueryAsync();
-            }
-
             Task first = writer.WriteAsync([Record(projectId)]);
             await Task.Delay(300);
             writes = [first, writer.WriteAsync([Record(projectId)]), writer.WriteAsync([Record(projectId)])];
@@ -265,5 +335,14 @@ public sealed class AuditWriterTests(CoreTestHost host) : IClassFixture<CoreTest
         return Enumerable.Range(0, reader.FieldCount).ToDictionary(
             reader.GetName,
             i => reader.IsDBNull(i) ? ("null", null) : (reader.GetValue(i).GetType().Name, reader.GetValue(i)));
+    }
+
+    private sealed class Held(DbConnection connection, DbTransaction transaction) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.DisposeAsync();   // rolled back: the lock is free again
+            await connection.DisposeAsync();
+        }
     }
 }

@@ -173,7 +173,7 @@ public sealed class DbCopyTests(SqliteInstallation installation, ITestOutputHelp
             new { signingAlgorithm = algorithm, data = LifecycleApi.Base64(message), signature })))["signatureValid"]!;
 
     /// <summary>Every chain in the database, the organization's too (the API verifies only projects'), walked as the server walks them.</summary>
-    private static async Task AssertEveryChainVerifiesAsync(TestDatabase database)
+    internal static async Task AssertEveryChainVerifiesAsync(TestDatabase database)
     {
         var options = new DbContextOptionsBuilder<KmsDbContext>();
         options.UseKmsDatabase(StorageLocation.From(database.Provider, database.ConnectionString));

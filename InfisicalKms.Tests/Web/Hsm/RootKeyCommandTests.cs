@@ -4,13 +4,13 @@ namespace InfisicalKms.Tests.Web.Hsm;
 public sealed class RootKeyCommandTests
 {
     [Fact]
-    public async Task RootKey_UnknownArguments_PrintsUsageAndExitsWithOne()
+    public async Task RootKey_UnknownArguments_PrintsUsageAndExitsWithTwo()
     {
         using var installation = new KmsInstallation();
 
         ProcessResult result = await installation.RunCommandAsync(new Dictionary<string, string?>(), "root-key", "migrate", "--to", "cloud");
 
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(2, result.ExitCode);
         Assert.Contains("root-key: unknown arguments: migrate --to cloud", result.StandardError);
         Assert.Contains("Usage: dotnet InfisicalKms.Web.dll root-key <action>", result.StandardError);
     }

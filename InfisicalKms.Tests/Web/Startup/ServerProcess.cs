@@ -107,6 +107,15 @@ public sealed class ServerProcess : IAsyncDisposable
         return await _listening.Task;
     }
 
+    /// <summary>Sends SIGTERM, as a service manager stops the server; <see cref="WaitForExitAsync"/> then gives its exit code.</summary>
+    public void Terminate()
+    {
+        using Process kill = Process.Start("/bin/kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+            ?? throw new InvalidOperationException("/bin/kill did not start");
+        kill.WaitForExit();
+        Assert.True(kill.ExitCode == 0, $"kill -TERM {_process.Id} exited with {kill.ExitCode}");
+    }
+
     /// <summary>Stops the server (SIGKILL of the process and its children) and waits for it.</summary>
     public async Task StopAsync()
     {
