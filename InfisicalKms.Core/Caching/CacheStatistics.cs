@@ -6,7 +6,8 @@ namespace InfisicalKms.Core.Caching;
 /// <remarks>Counts only: no key, token hash or value of any entry is ever held here.</remarks>
 public sealed class CacheStatistics
 {
-    private readonly List<CacheCounter> _caches = [];
+    /// <summary>The product's caches, listed from the start so that a scrape shows each of them, at zero before its first use.</summary>
+    private readonly List<CacheCounter> _caches = [new("tokens"), new("roles"), new("keys"), new("key-material")];
 
     /// <summary>The counter of the cache called <paramref name="name"/> (<c>tokens</c>, <c>roles</c>, <c>keys</c>, <c>key-material</c>).</summary>
     public CacheCounter For(string name)
