@@ -4,6 +4,8 @@ using InfisicalKms.Web.Api;
 using InfisicalKms.Web.Components;
 using InfisicalKms.Web.Components.Account;
 using InfisicalKms.Web.Http;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.CookiePolicy;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using MudBlazor;
@@ -17,8 +19,13 @@ public static class WebServiceCollectionExtensions
     public static IHostApplicationBuilder AddKmsWeb(this IHostApplicationBuilder builder)
     {
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-        // Snackbars bottom right, away from the page's action buttons.
-        builder.Services.AddMudServices(options => options.SnackbarConfiguration.PositionClass = Defaults.Classes.Position.BottomRight);
+        // Snackbars top centre, at most three: a dialog's buttons sit at its bottom, so a stack never covers
+        // them, and no page has an action button under the app bar's middle.
+        builder.Services.AddMudServices(options =>
+        {
+            options.SnackbarConfiguration.PositionClass = Defaults.Classes.Position.TopCenter;
+            options.SnackbarConfiguration.MaxDisplayedSnackbars = 3;
+        });
         builder.AddKmsAccounts();
         builder.Services.AddExceptionHandler<KmsExceptionHandler>();
         builder.Services.AddProblemDetails();
@@ -28,14 +35,19 @@ public static class WebServiceCollectionExtensions
         // Requests Kestrel refuses itself (malformed request line, URL or headers too large) get the JSON
         // error body too; see Http/KestrelRefusals.cs.
         builder.Services.Configure<KestrelServerOptions>(kestrel =>
-            kestrel.ConfigureEndpointDefaults(listen => listen.UseKestrelRefusalBodies()));
+        {
+            kestrel.AddServerHeader = false;   // no "Server: Kestrel" telling what runs here
+            kestrel.ConfigureEndpointDefaults(listen => listen.UseKestrelRefusalBodies());
+        });
+        AddBrowserSecurity(builder.Services);
 
-        // Behind a reverse proxy, the client address comes from X-Forwarded-For, but only as reported by
+        // Behind a reverse proxy, the client address comes from X-Forwarded-For and the scheme from
+        // X-Forwarded-Proto (so cookies are Secure behind a TLS-terminating proxy), but only as reported by
         // the proxies the operator lists (spec §1.11).
         string[] proxies = builder.Configuration.GetSection("Kms:TrustedProxies").Get<string[]>() ?? [];
         builder.Services.Configure<ForwardedHeadersOptions>(options =>
         {
-            options.ForwardedHeaders = proxies.Length > 0 ? ForwardedHeaders.XForwardedFor : ForwardedHeaders.None;
+            options.ForwardedHeaders = proxies.Length > 0 ? ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto : ForwardedHeaders.None;
             options.KnownIPNetworks.Clear();
             options.KnownProxies.Clear();
             foreach (string proxy in proxies)
@@ -50,6 +62,8 @@ public static class WebServiceCollectionExtensions
     {
         app.UseKestrelRefusalTracking();   // first: it must see every request enter the app
         app.UseForwardedHeaders();
+        app.UseMiddleware<SecurityHeadersMiddleware>();
+        app.UseCookiePolicy();   // after the forwarded headers: Secure follows the scheme the client used
         app.UseExceptionHandler();
         // The not-found page is for people; the API always answers with its own JSON error bodies.
         app.UseWhen(IsPage, pages =>
@@ -71,9 +85,25 @@ public static class WebServiceCollectionExtensions
         app.MapStaticAssets();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapKmsApi();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        // The page's Content-Security-Policy (SecurityHeadersMiddleware) carries frame-ancestors 'none'
+        // itself, so Blazor's own, weaker frame-ancestors 'self' header is turned off.
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         app.MapAdditionalIdentityEndpoints();
         return app;
+    }
+
+    // Every cookie the server sets (sign-in, two-factor, antiforgery, status messages) is HttpOnly, SameSite
+    // and, when the client came over HTTPS (directly or through a trusted proxy), Secure. Antiforgery's
+    // X-Frame-Options: SAMEORIGIN gives way to the stricter DENY every response carries.
+    private static void AddBrowserSecurity(IServiceCollection services)
+    {
+        services.Configure<CookiePolicyOptions>(options =>
+        {
+            options.HttpOnly = HttpOnlyPolicy.Always;
+            options.Secure = CookieSecurePolicy.SameAsRequest;
+            options.MinimumSameSitePolicy = SameSiteMode.Lax;
+        });
+        services.Configure<AntiforgeryOptions>(options => options.SuppressXFrameOptionsHeader = true);
     }
 
     private static bool IsPage(HttpContext http) => !http.Request.Path.StartsWithSegments("/api");
