@@ -43,10 +43,11 @@ public static class WebServiceCollectionExtensions
 
         // Behind a reverse proxy, the client address comes from X-Forwarded-For and the scheme from
         // X-Forwarded-Proto (so cookies are Secure behind a TLS-terminating proxy), but only as reported by
-        // the proxies the operator lists (spec §1.11).
-        string[] proxies = builder.Configuration.GetSection("Kms:TrustedProxies").Get<string[]>() ?? [];
-        builder.Services.Configure<ForwardedHeadersOptions>(options =>
+        // the proxies the operator lists (spec §1.11). Read when the options are first used, from the final
+        // configuration (a test host adds its own after this runs).
+        builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IConfiguration>((options, configuration) =>
         {
+            string[] proxies = configuration.GetSection("Kms:TrustedProxies").Get<string[]>() ?? [];
             options.ForwardedHeaders = proxies.Length > 0 ? ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto : ForwardedHeaders.None;
             options.KnownIPNetworks.Clear();
             options.KnownProxies.Clear();
