@@ -29,9 +29,9 @@ if [ ! -d "$sdk/node_modules/@infisical/sdk" ]; then
   (cd "$sdk" && npm ci --no-audit --no-fund --loglevel=error) || { echo "npm ci failed in $sdk"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
-# playwright-core for the browser end-to-end test, exactly as pinned by its lock file.
+# playwright-core and axe-core for the browser end-to-end tests, exactly as pinned by their lock file.
 browser=InfisicalKms.Tests/E2E/browser
-if [ ! -d "$browser/node_modules/playwright-core" ]; then
+if [ ! -d "$browser/node_modules/playwright-core" ] || [ ! -d "$browser/node_modules/axe-core" ]; then
   (cd "$browser" && npm ci --no-audit --no-fund --loglevel=error) || { echo "npm ci failed in $browser"; echo "0 passed, 1 failed"; exit 1; }
 fi
 

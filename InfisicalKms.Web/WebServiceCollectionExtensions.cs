@@ -1,11 +1,13 @@
 using System.Net;
 using System.Text.Json.Serialization;
+using InfisicalKms.Core.Health;
 using InfisicalKms.Web.Api;
 using InfisicalKms.Web.Components;
 using InfisicalKms.Web.Components.Account;
-using InfisicalKms.Core.Health;
 using InfisicalKms.Web.Http;
 using InfisicalKms.Web.Operations;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.CookiePolicy;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using MudBlazor;
@@ -19,8 +21,13 @@ public static class WebServiceCollectionExtensions
     public static IHostApplicationBuilder AddKmsWeb(this IHostApplicationBuilder builder)
     {
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-        // Snackbars bottom right, away from the page's action buttons.
-        builder.Services.AddMudServices(options => options.SnackbarConfiguration.PositionClass = Defaults.Classes.Position.BottomRight);
+        // Snackbars top centre, at most three: a dialog's buttons sit at its bottom, so a stack never covers
+        // them, and no page has an action button under the app bar's middle.
+        builder.Services.AddMudServices(options =>
+        {
+            options.SnackbarConfiguration.PositionClass = Defaults.Classes.Position.TopCenter;
+            options.SnackbarConfiguration.MaxDisplayedSnackbars = 3;
+        });
         builder.AddKmsAccounts();
         builder.AddKmsShutdown();
         builder.Services.AddExceptionHandler<KmsExceptionHandler>();
@@ -33,14 +40,20 @@ public static class WebServiceCollectionExtensions
         // Requests Kestrel refuses itself (malformed request line, URL or headers too large) get the JSON
         // error body too; see Http/KestrelRefusals.cs.
         builder.Services.Configure<KestrelServerOptions>(kestrel =>
-            kestrel.ConfigureEndpointDefaults(listen => listen.UseKestrelRefusalBodies()));
-
-        // Behind a reverse proxy, the client address comes from X-Forwarded-For, but only as reported by
-        // the proxies the operator lists (spec §1.11).
-        string[] proxies = builder.Configuration.GetSection("Kms:TrustedProxies").Get<string[]>() ?? [];
-        builder.Services.Configure<ForwardedHeadersOptions>(options =>
         {
-            options.ForwardedHeaders = proxies.Length > 0 ? ForwardedHeaders.XForwardedFor : ForwardedHeaders.None;
+            kestrel.AddServerHeader = false;   // no "Server: Kestrel" telling what runs here
+            kestrel.ConfigureEndpointDefaults(listen => listen.UseKestrelRefusalBodies());
+        });
+        AddBrowserSecurity(builder.Services);
+
+        // Behind a reverse proxy, the client address comes from X-Forwarded-For and the scheme from
+        // X-Forwarded-Proto (so cookies are Secure behind a TLS-terminating proxy), but only as reported by
+        // the proxies the operator lists (spec §1.11). Read when the options are first used, from the final
+        // configuration (a test host adds its own after this runs).
+        builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IConfiguration>((options, configuration) =>
+        {
+            string[] proxies = configuration.GetSection("Kms:TrustedProxies").Get<string[]>() ?? [];
+            options.ForwardedHeaders = proxies.Length > 0 ? ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto : ForwardedHeaders.None;
             options.KnownIPNetworks.Clear();
             options.KnownProxies.Clear();
             foreach (string proxy in proxies)
@@ -55,6 +68,8 @@ public static class WebServiceCollectionExtensions
     {
         app.UseKestrelRefusalTracking();   // first: it must see every request enter the app
         app.UseForwardedHeaders();
+        app.UseMiddleware<SecurityHeadersMiddleware>();
+        app.UseCookiePolicy();   // after the forwarded headers: Secure follows the scheme the client used
         app.UseExceptionHandler();
         // The not-found page is for people; the API always answers with its own JSON error bodies.
         app.UseWhen(IsPage, pages =>
@@ -79,9 +94,25 @@ public static class WebServiceCollectionExtensions
         app.MapKmsApi();
         app.MapKmsHealth();
         app.MapKmsMetrics();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        // The page's Content-Security-Policy (SecurityHeadersMiddleware) carries frame-ancestors 'none'
+        // itself, so Blazor's own, weaker frame-ancestors 'self' header is turned off.
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         app.MapAdditionalIdentityEndpoints();
         return app;
+    }
+
+    // Every cookie the server sets (sign-in, two-factor, antiforgery, status messages) is HttpOnly, SameSite
+    // and, when the client came over HTTPS (directly or through a trusted proxy), Secure. Antiforgery's
+    // X-Frame-Options: SAMEORIGIN gives way to the stricter DENY every response carries.
+    private static void AddBrowserSecurity(IServiceCollection services)
+    {
+        services.Configure<CookiePolicyOptions>(options =>
+        {
+            options.HttpOnly = HttpOnlyPolicy.Always;
+            options.Secure = CookieSecurePolicy.SameAsRequest;
+            options.MinimumSameSitePolicy = SameSiteMode.Lax;
+        });
+        services.Configure<AntiforgeryOptions>(options => options.SuppressXFrameOptionsHeader = true);
     }
 
     /// <summary>The UI's requests; the API and the operators' probes authenticate on their own terms.</summary>

@@ -19,7 +19,9 @@ namespace InfisicalKms.Tests.E2E;
 /// membership, seeded here, sign in in fresh browser contexts. Last (issue #6), the administrator creates a
 /// machine identity with a client secret in the browser, the official <c>@infisical/sdk</c> (Compat/sdk)
 /// encrypts with it, and the browser finds that operation in the project's audit log. Every panel is saved
-/// as a PNG under TestResults/e2e. Needs node, npm and Chromium; fails, never skips, without them.
+/// as a PNG under TestResults/e2e. Every step fails on a Content-Security-Policy violation, and axe-core
+/// (issue #15) checks each page and dialog for serious or critical accessibility violations; every dialog is
+/// closed with Escape at least once. Needs node, npm and Chromium; fails, never skips, without them.
 /// </summary>
 public sealed class KeyManagementBrowserTests(ITestOutputHelper output) : IDisposable
 {
@@ -33,8 +35,8 @@ public sealed class KeyManagementBrowserTests(ITestOutputHelper output) : IDispo
     /// <summary>The panels the administrator's flow must have saved (key-management.test.mjs).</summary>
     private static readonly string[] PanelScreenshots =
     [
-        "01-setup-form", "02-setup-done", "03-signed-in", "04-projects", "05-add-key-dialog-aes", "06-encrypt",
-        "07-decrypt", "07b-key-rotated", "07c-decrypt-after-rotation", "08-add-key-dialog-rsa", "09-key-table", "10-sign", "11-verify-valid", "12-verify-invalid",
+        "01-setup-form", "02-setup-done", "03-signed-in", "03b-account-light", "03c-account-dark", "04-projects", "05-add-key-dialog-aes", "06-encrypt",
+        "07-decrypt", "07d-snackbars-over-dialog", "07b-key-rotated", "07c-decrypt-after-rotation", "08-add-key-dialog-rsa", "09-key-table", "10-sign", "11-verify-valid", "12-verify-invalid",
     ];
 
     /// <summary>The screenshots of the roles flow (roles.test.mjs).</summary>
@@ -65,7 +67,7 @@ public sealed class KeyManagementBrowserTests(ITestOutputHelper output) : IDispo
             File.Delete(Path.Combine(artifacts, name));
         }
 
-        await ExternalTools.NpmCiIfMissingAsync(folder, "playwright-core");
+        await ExternalTools.NpmCiIfMissingAsync(folder, "axe-core");   // the newest of its packages: a folder with it has them all
         // identity-audit.test.mjs loads the official SDK from where the compatibility test installs it.
         await ExternalTools.NpmCiIfMissingAsync(Path.Combine(root, "InfisicalKms.Tests", "Compat", "sdk"), "@infisical/sdk");
 

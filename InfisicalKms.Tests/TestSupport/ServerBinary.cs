@@ -19,9 +19,11 @@ public static partial class ServerBinary
         ["HSM_", "SOFTHSM2_", "ENCRYPTION_KEY", "ROOT_ENCRYPTION_KEY", "NEW_", "Kms__", "ConnectionStrings__", "Logging__", "ASPNETCORE_", "DOTNET_ENVIRONMENT", "KMS_"];
 
     /// <summary>A start of the binary in <paramref name="workingDirectory"/>, in Production unless the variables say otherwise.</summary>
-    public static ProcessStartInfo StartInfo(string workingDirectory, IEnumerable<KeyValuePair<string, string?>> variables, IEnumerable<string> arguments)
+    /// <param name="webDll">The server to start: the build output next to the tests when null, else e.g. a published one.</param>
+    public static ProcessStartInfo StartInfo(
+        string workingDirectory, IEnumerable<KeyValuePair<string, string?>> variables, IEnumerable<string> arguments, string? webDll = null)
     {
-        string webDll = Path.Combine(AppContext.BaseDirectory, "InfisicalKms.Web.dll");
+        webDll ??= Path.Combine(AppContext.BaseDirectory, "InfisicalKms.Web.dll");
         Assert.True(File.Exists(webDll), $"server binary not found at {webDll}");
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
         var start = new ProcessStartInfo(dotnet)

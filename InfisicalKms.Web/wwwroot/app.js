@@ -11,3 +11,14 @@ window.kms = {
     URL.revokeObjectURL(url);
   },
 };
+
+// Copy buttons of the static pages (the setup page's one-time token): a button with data-copy="ID" copies
+// the text of element ID and says so in the element its data-copy-status names.
+document.addEventListener('click', async (event) => {
+  const button = event.target instanceof Element ? event.target.closest('button[data-copy]') : null;
+  if (!button) return;
+  const source = document.getElementById(button.dataset.copy);
+  const copied = source !== null && await window.kms.copy(source.textContent.trim());
+  const status = document.getElementById(button.dataset.copyStatus);
+  if (status) status.textContent = copied ? 'Copied to the clipboard' : 'Could not copy: select the text and copy it';
+});

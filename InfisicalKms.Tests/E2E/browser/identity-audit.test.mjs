@@ -11,7 +11,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
-  artifactsDir, dialog, dismissSnackbars, env, interactive, keyRow, launch, newPage, screenshot, select, signIn, steps,
+  artifactsDir, assertAccessible, closeWithEscape, dialog, dismissSnackbars, env, interactive, keyRow, launch, newPage, screenshot, select, signIn,
+  steps,
 } from './lib.mjs';
 
 const SDK_VERSION = '5.0.2';
@@ -61,6 +62,11 @@ test('machine identity: created in the UI, encrypts through the official SDK, fo
     await signIn(page, baseUrl, email, password);
     await page.click('#nav-identities');
     await page.waitForURL(/\/organization\/identities$/);
+    await assertAccessible(page, 'the Machine Identities page');
+    await page.click('#create-identity');
+    await dialog(page).waitFor();
+    await assertAccessible(page, 'the Create Identity dialog', '.mud-dialog');
+    await closeWithEscape(page);
     await page.click('#create-identity');
     await page.fill('#identity-name', identityName);
     await page.click('#identity-create:not([disabled])');
@@ -89,6 +95,12 @@ test('machine identity: created in the UI, encrypts through the official SDK, fo
   });
 
   await step('create a client secret: shown once, with a warning and a copy button', async () => {
+    await assertAccessible(page, 'the identity details page');
+    // Before the secret exists, Escape closes the dialog like any other.
+    await page.click('#create-secret');
+    await dialog(page).waitFor();
+    await assertAccessible(page, 'the Create Client Secret dialog', '.mud-dialog');
+    await closeWithEscape(page);
     await page.click('#create-secret');
     await page.fill('#secret-description', 'e2e audit');
     await page.click('#secret-create:not([disabled])');
@@ -101,6 +113,12 @@ test('machine identity: created in the UI, encrypts through the official SDK, fo
     await page.locator('.mud-snackbar', { hasText: 'Copied to clipboard' }).waitFor();
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), clientSecret);
     await screenshot(page, artifacts, '17-client-secret-dialog', { mask: [page.locator('#client-secret')] });
+    await assertAccessible(page, 'the dialog showing the client secret', '.mud-dialog');
+    // Once it shows the secret (only this once), neither Escape nor a click outside closes it by accident.
+    await page.keyboard.press('Escape');
+    await page.mouse.click(5, 450);
+    await page.waitForTimeout(500);
+    assert.equal(await page.inputValue('#client-secret'), clientSecret, 'the secret dialog closed without "I have copied it"');
     await page.click('#secret-done');
     await dialog(page).waitFor({ state: 'detached' });
     // Listed by its prefix only, and the dialog is the only place the whole secret was shown.
@@ -113,6 +131,10 @@ test('machine identity: created in the UI, encrypts through the official SDK, fo
   });
 
   await step('add the identity to the project as cryptographic-operator', async () => {
+    await page.click('#add-to-project');
+    await dialog(page).waitFor();
+    await assertAccessible(page, 'the Add to Project dialog', '.mud-dialog');
+    await closeWithEscape(page);
     await page.click('#add-to-project');
     await dialog(page).waitFor();
     await select(page, 'target-project', state.projectName);
@@ -132,6 +154,26 @@ test('machine identity: created in the UI, encrypts through the official SDK, fo
     const row = page.locator('#identity-members tbody tr').filter({ has: page.locator('.member-name', { hasText: identityName }) });
     await row.waitFor();
     assert.equal((await page.textContent(`[id="identity-role-${identityId}"] ~ [role="combobox"]`)).trim(), 'cryptographic-operator');
+    await assertAccessible(page, 'the Project Members page');
+    await page.click('#add-user');
+    await dialog(page).waitFor();
+    await assertAccessible(page, 'the Add User dialog', '.mud-dialog');
+    await closeWithEscape(page);
+  });
+
+  await step('organization members, invite dialog and settings: accessible; the invite dialog closes on Escape', async () => {
+    await page.click('#nav-org-members');
+    await page.waitForURL(`${baseUrl}/organization/members`);
+    await interactive(page);
+    await page.waitForSelector('#invite-user');
+    await assertAccessible(page, 'the organization Members page');
+    await page.click('#invite-user');
+    await dialog(page).waitFor();
+    await assertAccessible(page, 'the Invite User dialog', '.mud-dialog');
+    await closeWithEscape(page);
+    await page.goto(`${baseUrl}/settings`);
+    await interactive(page);
+    await assertAccessible(page, 'the Settings page');
   });
 
   await step('read the AES key ID from the key table', async () => {
@@ -176,6 +218,7 @@ test('machine identity: created in the UI, encrypts through the official SDK, fo
     assert.equal((await row.locator('.audit-actor-name').innerText()).trim(), identityName);
     assert.equal((await row.locator('.audit-key').innerText()).trim(), keyId);
     assert.equal((await row.locator('.audit-outcome').innerText()).trim(), 'success');
+    await assertAccessible(page, 'the project Audit Logs page');
   });
 
   await step('its drawer names the identity, the key and the outcome', async () => {
@@ -189,6 +232,7 @@ test('machine identity: created in the UI, encrypts through the official SDK, fo
     assert.equal(await recordField(page, 'projectId'), state.projectId);
     assert.equal(await recordField(page, 'keyId'), keyId);
     await screenshot(page, artifacts, '19-audit-record');
+    await assertAccessible(page, 'the audit record drawer', '#record-drawer');
     await page.click('#record-close');
     await page.locator('#record-fields').waitFor({ state: 'detached' });
   });

@@ -1,8 +1,11 @@
 // Shared helpers for the browser tests: configuration from the environment, the Chromium launch,
-// Blazor circuit readiness, MudBlazor controls and screenshots.
+// Blazor circuit readiness, MudBlazor controls, screenshots, Content-Security-Policy violations and the
+// axe-core accessibility check.
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(new URL(import.meta.url).pathname);
 
 /** A required environment variable; a missing one fails the test (never skips it). */
 export function env(name) {
@@ -35,13 +38,32 @@ export async function launch() {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
 }
 
-/** A fresh, isolated browser context (its own cookies) with a page that logs browser errors. */
-export async function newPage(browser) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+/**
+ * Every Content-Security-Policy violation any page reported: Chromium's console message ("Refused to … because
+ * it violates the following Content Security Policy directive") and the page's securitypolicyviolation event.
+ * steps() fails the step during which one appears.
+ */
+const cspViolations = [];
+
+/** Takes (and clears) the CSP violations reported so far. */
+export function takeCspViolations() {
+  return cspViolations.splice(0);
+}
+
+/** A fresh, isolated browser context (its own cookies) with a page that logs browser errors and CSP violations. */
+export async function newPage(browser, { viewport = { width: 1280, height: 900 } } = {}) {
+  const context = await browser.newContext({ viewport });
   context.setDefaultTimeout(30_000);   // generous: CI machines can be busy
+  await context.exposeBinding('kmsReportCspViolation', (_source, text) => { cspViolations.push(text); });
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.kmsReportCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || '(inline)'} in ${e.sourceFile || e.documentURI}:${e.lineNumber}`);
+    });
+  });
   const page = await context.newPage();
   page.on('pageerror', (error) => console.log(`# browser error: ${error.message}`));
   page.on('console', (message) => {
+    if (message.text().includes('Content Security Policy')) cspViolations.push(message.text());
     if (message.type() === 'error') console.log(`# browser console error: ${message.text()}`);
   });
   return page;
@@ -106,10 +128,21 @@ export async function openKeyMenu(page, keyName) {
   }
 }
 
-/** Runs a row-menu action of a key ("encrypt", "decrypt", "sign", "verify", ...) and waits for its dialog. */
+/**
+ * Runs a row-menu action of a key ("encrypt", "decrypt", "sign", "verify", ...) and waits for its dialog. Right
+ * after a dialog closed (on Escape) a menu that had just opened was seen to close again before its item could
+ * be clicked (once in four runs), so the menu is opened again, at most twice, when its item is gone.
+ */
 export async function keyAction(page, keyName, action) {
-  const menu = await openKeyMenu(page, keyName);
-  await menu.locator(`.key-action-${action}`).click();
+  for (let attempt = 1; ; attempt++) {
+    const menu = await openKeyMenu(page, keyName);
+    try {
+      await menu.locator(`.key-action-${action}`).click({ timeout: attempt < 3 ? 5_000 : undefined });
+      break;
+    } catch (error) {
+      if (attempt === 3 || await page.locator('.mud-dialog').count() > 0) throw error;
+    }
+  }
   await dialog(page).waitFor();
 }
 
@@ -141,6 +174,10 @@ export function steps(t, artifacts, getPage) {
     }
     try {
       await body();
+      const violations = takeCspViolations();
+      if (violations.length > 0) {
+        throw new Error(`Content-Security-Policy violations:\n${violations.join('\n')}`);
+      }
     } catch (error) {
       broken = name;
       const page = getPage();
@@ -167,4 +204,66 @@ export async function dismissSnackbars(page) {
     await button.click().catch(() => {});   // it may have gone by itself meanwhile
   }
   await page.locator('.mud-snackbar').first().waitFor({ state: 'detached' });
+}
+
+/** Waits until every MudBlazor dialog is gone. */
+export async function noDialog(page) {
+  await page.waitForFunction(() => document.querySelectorAll('.mud-dialog').length === 0);
+}
+
+/** Presses Escape in the open dialog and waits until it is gone: every dialog closes on Escape. */
+export async function closeWithEscape(page) {
+  const count = await page.locator('.mud-dialog').count();
+  await page.keyboard.press('Escape');
+  await page.waitForFunction((n) => document.querySelectorAll('.mud-dialog').length < n, count);
+}
+
+const AXE_SOURCE = path.join(HERE, 'node_modules', 'axe-core', 'axe.min.js');
+
+/**
+ * Runs axe-core on the page (or the part `selector` names, e.g. an open dialog) and fails with every serious
+ * or critical violation, each with its rule and the elements it found. axe is evaluated in the page through
+ * the DevTools protocol rather than added as a script tag: the app's CSP (rightly) refuses inline scripts,
+ * and the check must run with the CSP on.
+ */
+export async function assertAccessible(page, what, selector) {
+  // Colours are measured once snackbars have faded in and transitions have ended (endless ones, spinners, left).
+  await page.waitForFunction(() => [...document.querySelectorAll('.mud-snackbar')].every((e) => getComputedStyle(e).opacity === '1'));
+  await page.evaluate(() => Promise.all(document.getAnimations()
+    .filter((a) => a.effect?.getComputedTiming().iterations !== Infinity)
+    .map((a) => a.finished.catch(() => {}))));
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) {
+    await page.evaluate(fs.readFileSync(AXE_SOURCE, 'utf8'));
+  }
+  const results = await page.evaluate(async (include) => {
+    const result = await window.axe.run(include ? { include: [include] } : document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => `${n.target.join(' ')}: ${n.html.slice(0, 160)}${n.any[0]?.message ? ` (${n.any[0].message})` : ''}`) }));
+  }, selector ?? null);
+  const bad = results.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  if (bad.length > 0) {
+    const lines = bad.map((v) => `  ${v.id} (${v.impact}): ${v.help}\n    ${v.targets.join('\n    ')}`);
+    throw new Error(`axe-core found ${bad.length} serious or critical violation(s) on ${what}:\n${lines.join('\n')}`);
+  }
+  const minor = results.filter((v) => !bad.includes(v));
+  if (minor.length > 0) console.log(`# axe on ${what}: ${minor.map((v) => `${v.id} (${v.impact})`).join(', ')}`);
+}
+
+/** The bounding boxes of the shown snackbars and of the open dialog's action buttons; fails if any overlap. */
+export async function assertSnackbarsClearOfDialogButtons(page) {
+  const boxes = await page.evaluate(() => {
+    const box = (e) => { const r = e.getBoundingClientRect(); return { left: r.left, top: r.top, right: r.right, bottom: r.bottom, text: e.textContent.trim() }; };
+    return {
+      snackbars: [...document.querySelectorAll('.mud-snackbar')].map(box),
+      buttons: [...document.querySelectorAll('.mud-dialog .mud-dialog-actions button')].map(box),
+    };
+  });
+  const overlap = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  for (const snackbar of boxes.snackbars) {
+    for (const button of boxes.buttons) {
+      if (overlap(snackbar, button)) {
+        throw new Error(`the snackbar "${snackbar.text}" ${JSON.stringify(snackbar)} covers the dialog button "${button.text}" ${JSON.stringify(button)}`);
+      }
+    }
+  }
+  return boxes;
 }

@@ -56,11 +56,16 @@ public sealed class ServerProcess : IAsyncDisposable
         return Start(environmentName, workingDirectory, all, extraArguments: []);
     }
 
+    /// <summary>Starts the server binary <paramref name="webDll"/> (a published one) in <paramref name="workingDirectory"/>, in Production.</summary>
+    public static ServerProcess StartBinary(string webDll, string workingDirectory, IReadOnlyDictionary<string, string> variables) =>
+        Start("Production", workingDirectory, variables, extraArguments: [], webDll);
+
     /// <summary>Runs an operator command of the server binary (e.g. <c>db copy</c>) with the given environment.</summary>
     public static ServerProcess Run(string workingDirectory, IReadOnlyDictionary<string, string> variables, params string[] arguments) =>
         Start("Production", workingDirectory, variables, arguments);
 
-    private static ServerProcess Start(string environmentName, string workingDirectory, IReadOnlyDictionary<string, string> variables, string[] extraArguments)
+    private static ServerProcess Start(
+        string environmentName, string workingDirectory, IReadOnlyDictionary<string, string> variables, string[] extraArguments, string? webDll = null)
     {
         var environment = new Dictionary<string, string?> { ["ASPNETCORE_ENVIRONMENT"] = environmentName };
         foreach ((string name, string value) in variables)
@@ -69,7 +74,7 @@ public sealed class ServerProcess : IAsyncDisposable
         }
 
         ProcessStartInfo info = ServerBinary.StartInfo(workingDirectory, environment,
-            extraArguments.Length > 0 ? extraArguments : ["--urls", "http://127.0.0.1:0"]);
+            extraArguments.Length > 0 ? extraArguments : ["--urls", "http://127.0.0.1:0"], webDll);
         var process = new Process { StartInfo = info };
         var server = new ServerProcess(process);
         process.OutputDataReceived += (_, e) => server.OnOutput(e.Data);

@@ -8,6 +8,7 @@ using InfisicalKms.Tests.TestSupport;
 using InfisicalKms.Web.Components.Pages.Identities;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
+using MudBlazor.Extensions;
 
 namespace InfisicalKms.Tests.Web.Components.Pages.Identities;
 
@@ -87,6 +88,24 @@ public sealed class IdentityDetailsPageTests(CoreTestHost core) : KmsComponentTe
         Assert.Equal("0 / 5", page.Find(".secret-uses").TextContent.Trim());
         Assert.Equal("Active", page.Find(".secret-status").TextContent.Trim());
         Assert.DoesNotContain(secret, page.Markup + dialogs.Markup);
+    }
+
+    [Fact]
+    public async Task CreateClientSecret_OnceTheSecretIsShown_EscapeAndOutsideClicksNoLongerCloseTheDialog()
+    {
+        IdentityInfo identity = await CreateIdentityAsync("escape-service");
+        await Identities.AttachUniversalAuthAsync(Core.AdminActor, Id(identity), Defaults, CancellationToken.None);
+        IRenderedComponent<MudDialogProvider> dialogs = Render<MudDialogProvider>();
+        IRenderedComponent<IdentityDetailsPage> page = await RenderPageAsync(identity);
+        page.WaitForElement("#create-secret").Click();
+        dialogs.WaitForElement("#secret-description");
+        Assert.Null(dialogs.FindComponent<MudDialogContainer>().Instance.GetState(x => x.Options).CloseOnEscapeKey);   // the providers' default: it closes
+
+        dialogs.Find("#secret-create").Click();
+
+        dialogs.WaitForElement("#client-secret");
+        DialogOptions shown = dialogs.FindComponent<MudDialogContainer>().Instance.GetState(x => x.Options);
+        Assert.Equal((false, false), (shown.CloseOnEscapeKey, shown.BackdropClick));
     }
 
     [Fact]

@@ -181,6 +181,19 @@ public sealed class KeyDialogTests(CoreTestHost core) : KmsComponentTest(core), 
         Assert.Equal(KeyAlgorithm.Aes128Gcm, stored.Algorithm);
     }
 
+    [Fact]
+    public async Task Render_KeyUsageGroup_IsARadioGroupNamedByItsHeading()
+    {
+        (IRenderedComponent<MudDialogProvider> dialogs, _) = await ShowAddAsync();
+
+        var group = dialogs.Find("#key-usage");
+        Assert.Equal("radiogroup", group.GetAttribute("role"));
+        Assert.Equal("Key Usage", dialogs.Find($"#{group.GetAttribute("aria-labelledby")}").TextContent.Trim());
+        // Each radio is named by its own label text.
+        Assert.Equal(["Encrypt/Decrypt", "Sign/Verify", "Generate/Verify MAC"],
+            group.QuerySelectorAll("label").Select(l => l.TextContent.Trim()).ToArray());
+    }
+
     private Task<(IRenderedComponent<MudDialogProvider> Dialogs, IDialogReference Dialog)> ShowAddAsync() =>
         ShowAsync(new DialogParameters<KeyDialog> { { d => d.ProjectId, Core.Project.Id.ToString() } });
 }

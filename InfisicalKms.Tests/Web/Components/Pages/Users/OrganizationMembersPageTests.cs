@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
+using MudBlazor.Extensions;
 
 namespace InfisicalKms.Tests.Web.Components.Pages.Users;
 
@@ -52,6 +53,24 @@ public sealed class OrganizationMembersPageTests(CoreTestHost core) : KmsCompone
         dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll("#one-time-password")));
         page.WaitForAssertion(() => Assert.Contains(("invitee@example.com", "member", "Invited: one-time password not changed yet"), Rows(page)));
         Assert.DoesNotContain(password, page.Markup + dialogs.Markup);
+    }
+
+    [Fact]
+    public void Invite_OnceThePasswordIsShown_EscapeAndOutsideClicksNoLongerCloseTheDialog()
+    {
+        IRenderedComponent<MudDialogProvider> dialogs = Render<MudDialogProvider>();
+        IRenderedComponent<OrganizationMembersPage> page = RenderPage();
+        page.Find("#invite-user").Click();
+        dialogs.WaitForElement("#invite-email");
+        DialogOptions form = dialogs.FindComponent<MudDialogContainer>().Instance.GetState(x => x.Options);
+        Assert.Null(form.CloseOnEscapeKey);   // the providers' default: Escape closes it (MudProviders)
+
+        dialogs.Find("#invite-email").Input($"escape-{Guid.NewGuid():N}@example.com");
+        dialogs.Find("#invite-submit").Click();
+
+        dialogs.WaitForElement("#one-time-password");
+        DialogOptions shown = dialogs.FindComponent<MudDialogContainer>().Instance.GetState(x => x.Options);
+        Assert.Equal((false, false), (shown.CloseOnEscapeKey, shown.BackdropClick));
     }
 
     [Fact]
