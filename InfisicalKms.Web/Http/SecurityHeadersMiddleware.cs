@@ -30,9 +30,12 @@ public sealed class SecurityHeadersMiddleware(RequestDelegate next)
             headers.XContentTypeOptions = "nosniff";
             headers.XFrameOptions = "DENY";
             headers["Referrer-Policy"] = "no-referrer";
-            headers.ContentSecurityPolicy = context.Request.Path.StartsWithSegments("/api")
-                ? ApiPolicy
-                : PagePolicy(context.Items[NonceKey] as string);
+            if (string.IsNullOrEmpty(headers.ContentSecurityPolicy))   // a page with a policy of its own keeps it (/api/docs)
+            {
+                headers.ContentSecurityPolicy = context.Request.Path.StartsWithSegments("/api")
+                    ? ApiPolicy
+                    : PagePolicy(context.Items[NonceKey] as string);
+            }
             return Task.CompletedTask;
         }, http);
         return next(http);
