@@ -11,7 +11,7 @@ namespace InfisicalKms.Core;
 /// <c>int</c>: the configuration binder would throw on the first value it cannot convert, with its own
 /// message, where start-up must report every bad value at once, each naming its setting.
 /// </remarks>
-internal static class SettingNumbers
+public static class SettingNumbers
 {
     /// <summary>Whether <paramref name="text"/> is blank (<paramref name="value"/> null) or a number from <paramref name="min"/> to <paramref name="max"/>.</summary>
     public static bool TryParse(string? text, int min, int max, out int? value)

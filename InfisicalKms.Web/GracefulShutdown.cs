@@ -1,4 +1,4 @@
-using System.Globalization;
+using InfisicalKms.Core;
 using InfisicalKms.Core.Audit;
 
 namespace InfisicalKms.Web;
@@ -25,18 +25,8 @@ public sealed class ShutdownOptions
     /// <summary>Unset means the default; otherwise a whole number of seconds from 1 to <see cref="MaxSeconds"/>.</summary>
     public static bool TryParse(string? value, out TimeSpan timeout)
     {
-        timeout = TimeSpan.FromSeconds(DefaultSeconds);
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            return true;
-        }
-
-        bool valid = int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int seconds) && seconds is >= 1 and <= MaxSeconds;
-        if (valid)
-        {
-            timeout = TimeSpan.FromSeconds(seconds);
-        }
-
+        bool valid = SettingNumbers.TryParse(value?.Trim(), 1, MaxSeconds, out int? seconds);
+        timeout = TimeSpan.FromSeconds(valid ? seconds ?? DefaultSeconds : DefaultSeconds);
         return valid;
     }
 }

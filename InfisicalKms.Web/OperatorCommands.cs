@@ -49,15 +49,23 @@ internal static class OperatorCommands
         return command is null ? UnknownAsync(name) : command.Run(args[1..]);
     }
 
-    /// <summary>The server's configuration sources (Program.cs) without the command line, whose words are the command's.</summary>
+    /// <summary>The server's configuration sources without the command line, whose words are the command's.</summary>
     public static WebApplicationBuilder CreateBuilder()
     {
         WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
-        builder.Configuration
-            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: false)
-            .AddEnvironmentVariables();
+        builder.Configuration.AddServerSources(args: []);
         return builder;
     }
+
+    /// <summary>
+    /// The operator's one file, the root appsettings.json (copied next to the binaries), overridden by environment
+    /// variables and then by <paramref name="args"/>: the server's sources and every command's.
+    /// </summary>
+    public static IConfigurationBuilder AddServerSources(this IConfigurationBuilder configuration, string[] args) =>
+        configuration
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: false)
+            .AddEnvironmentVariables()
+            .AddCommandLine(args);
 
     /// <summary>Prints the command's complaint and usage on standard error; returns <see cref="Usage"/>.</summary>
     public static async Task<int> UsageErrorAsync(string complaint, string usage)

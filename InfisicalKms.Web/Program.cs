@@ -19,12 +19,7 @@ WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationO
     ContentRootPath = contentRootGiven ? null : AppContext.BaseDirectory,
 });
 
-// The operator's one file is the root appsettings.json (copied next to the binaries); environment
-// variables and the command line override it.
-builder.Configuration
-    .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: false)
-    .AddEnvironmentVariables()
-    .AddCommandLine(args);
+builder.Configuration.AddServerSources(args);   // appsettings.json, then the environment, then the command line
 builder.WebHost.UseStaticWebAssets();   // serves _content/MudBlazor from build output outside Development too
 
 builder.Services.AddKmsCore(builder.Configuration, builder.Environment);

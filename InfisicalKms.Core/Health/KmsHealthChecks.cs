@@ -23,7 +23,6 @@ public static class KmsHealthChecks
 
     public static IHealthChecksBuilder AddKmsHealthChecks(this IServiceCollection services)
     {
-        services.AddSingleton<HsmHealthCheck>();
         return services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>(Database, tags: [ReadyTag], timeout: Timeout)
             .AddCheck<RootKeyHealthCheck>(RootKey, tags: [ReadyTag], timeout: Timeout)

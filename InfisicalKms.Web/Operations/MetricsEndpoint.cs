@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Net;
+using InfisicalKms.Core;
 using InfisicalKms.Core.Errors;
 using InfisicalKms.Web.Api;
 using Microsoft.Extensions.Options;
@@ -34,8 +34,7 @@ public sealed class MetricsOptions
 
     internal bool HostValid => IPAddress.TryParse(HostOrDefault, out _);
 
-    private int? PortNumber() =>
-        int.TryParse(Port?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port is >= 1 and <= 65535 ? port : null;
+    private int? PortNumber() => SettingNumbers.TryParse(Port?.Trim(), 1, 65535, out int? port) ? port : null;
 }
 
 public static class MetricsEndpoint
