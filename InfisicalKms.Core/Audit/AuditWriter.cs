@@ -258,8 +258,7 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
                 bool probe = batch is [{ IsProbe: true }];
                 try
                 {
-                    connection ??= Connection.Open(_dbFactory);
-                    connection.Commit(records, rollBack: probe);
+                    Commit(ref connection, records, probe);
                     _lastFailure = null;
                     if (!probe)
                     {
@@ -294,6 +293,31 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
         finally
         {
             Close(connection);
+        }
+    }
+
+    /// <summary>
+    /// Commits (or, for a probe, rolls back) the batch on the writer's connection, opening one when there is none.
+    /// A session the server has since ended (a restart, a terminated backend), whether the writer kept it or the
+    /// driver's pool handed it out again, fails once: the batch was not committed, so it is written again on a
+    /// new connection. Any other failure, or a second one, is the batch's.
+    /// </summary>
+    private void Commit(ref Connection? connection, List<AuditEvent> records, bool probe)
+    {
+        for (bool retried = false; ; retried = true)
+        {
+            try
+            {
+                connection ??= Connection.Open(_dbFactory);
+                connection.Commit(records, rollBack: probe);
+                return;
+            }
+            catch (Exception e) when (!retried && KmsDatabase.IsConnectionLost(e))
+            {
+                Close(connection);
+                connection = null;
+                _logger.LogInformation("The audit writer's database session had ended ({Reason}); writing the batch on a new one", KmsDatabase.DriverReason(e));
+            }
         }
     }
 

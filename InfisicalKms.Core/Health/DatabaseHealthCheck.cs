@@ -16,9 +16,7 @@ internal sealed class DatabaseHealthCheck(IDbContextFactory<KmsDbContext> dbFact
         HealthCheckResult result = await CheckOnceAsync(ct);
         // A pooled PostgreSQL session that the server ended (a restart, a terminated backend) fails once and is
         // dropped from the pool; the database itself is judged on a session that is alive.
-        return result.Exception is Npgsql.NpgsqlException { IsTransient: true } or Npgsql.PostgresException { SqlState: "57P01" }
-            ? await CheckOnceAsync(ct)
-            : result;
+        return result.Exception is { } failure && KmsDatabase.IsConnectionLost(failure) ? await CheckOnceAsync(ct) : result;
     }
 
     private async Task<HealthCheckResult> CheckOnceAsync(CancellationToken ct)

@@ -59,6 +59,23 @@ public static class KmsDatabase
         return reason.InnerException is { } cause ? $"{reason.Message}: {cause.Message}" : reason.Message;
     }
 
+    /// <summary>
+    /// Whether <paramref name="e"/> says the server ended the session (a restart, a terminated backend) or the
+    /// connection broke: a session kept open from earlier fails once with it, and a new one may well work.
+    /// </summary>
+    public static bool IsConnectionLost(Exception e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is Npgsql.PostgresException { SqlState: "57P01" or "57P02" or "57P03" } or Npgsql.NpgsqlException { IsTransient: true })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The second half of an advisory lock's key for <paramref name="id"/>.</summary>
     public static int LockKey(Guid id)
     {
