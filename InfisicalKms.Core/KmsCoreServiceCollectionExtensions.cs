@@ -4,6 +4,7 @@ using InfisicalKms.Core.Caching;
 using InfisicalKms.Core.Envelope;
 using InfisicalKms.Core.Identities;
 using InfisicalKms.Core.Keys;
+using InfisicalKms.Core.Kmip;
 using InfisicalKms.Core.Observability;
 using InfisicalKms.Core.Organizations;
 using InfisicalKms.Core.Projects;
@@ -119,6 +120,8 @@ public static class KmsCoreServiceCollectionExtensions
             .Validate(s => s.IsValid, AuditWriterSettings.Invalid).ValidateOnStart();
         services.AddOptions<AuditRetentionSettings>().BindConfiguration(AuditRetentionSettings.Section)
             .Validate(s => s.IsValid, AuditRetentionSettings.Invalid).ValidateOnStart();
+        services.AddOptions<KmipSettings>().BindConfiguration(KmipSettings.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<KmipSettings>, KmipSettingsValidator>();
         services.AddOptions<RootKeySettings>()
             .Configure<IConfiguration, StorageLocation>((s, config, storage) => s.Read(config, environment.IsDevelopment(), storage.DataDirectory))
             .ValidateOnStart();

@@ -40,6 +40,13 @@ public sealed partial class CacheInvalidator(CacheGenerations generations) : DbC
         ["AspNetUserTokens"] = CacheScopes.None,
         ["AspNetUserClaims"] = CacheScopes.None,
         ["AspNetUserLogins"] = CacheScopes.None,
+
+        // KMIP clients and certificates are read on every request, never cached; a key's KMIP state changes
+        // what the hot path sees only through the key's own row (disabled while not Active).
+        ["KmipClients"] = CacheScopes.None,
+        ["KmipCertificates"] = CacheScopes.None,
+        ["KmipAuthority"] = CacheScopes.None,
+        ["KmipKeyStates"] = CacheScopes.None,
         ["__EFMigrationsHistory"] = CacheScopes.All,
     };
 

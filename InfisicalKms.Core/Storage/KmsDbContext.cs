@@ -2,6 +2,7 @@ using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.Auth;
 using InfisicalKms.Core.Identities;
 using InfisicalKms.Core.Keys;
+using InfisicalKms.Core.Kmip;
 using InfisicalKms.Core.Organizations;
 using InfisicalKms.Core.Projects;
 using InfisicalKms.Core.RootKeys;
@@ -47,6 +48,14 @@ public sealed class KmsDbContext(DbContextOptions<KmsDbContext> options)
     public DbSet<IdentityMembership> IdentityMemberships => Set<IdentityMembership>();
 
     public DbSet<UserMembership> UserMemberships => Set<UserMembership>();
+
+    public DbSet<KmipClient> KmipClients => Set<KmipClient>();
+
+    public DbSet<KmipCertificate> KmipCertificates => Set<KmipCertificate>();
+
+    public DbSet<KmipAuthorityRecord> KmipAuthority => Set<KmipAuthorityRecord>();
+
+    public DbSet<KmipKeyState> KmipKeyStates => Set<KmipKeyState>();
 
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
 

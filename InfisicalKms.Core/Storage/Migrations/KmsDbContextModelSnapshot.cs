@@ -406,6 +406,149 @@ namespace InfisicalKms.Core.Storage.Migrations
                     b.ToTable("Keys", (string)null);
                 });
 
+            modelBuilder.Entity("InfisicalKms.Core.Kmip.KmipAuthorityRecord", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("CertificateDer")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("WrappedPrivateKey")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("KmipAuthority", (string)null);
+                });
+
+            modelBuilder.Entity("InfisicalKms.Core.Kmip.KmipCertificate", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ClientId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("NotAfter")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("NotBefore")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SerialNumber")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Thumbprint")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ClientId");
+
+                    b.HasIndex("Thumbprint")
+                        .IsUnique();
+
+                    b.ToTable("KmipCertificates", (string)null);
+                });
+
+            modelBuilder.Entity("InfisicalKms.Core.Kmip.KmipClient", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Permissions")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("RevokedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProjectId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("KmipClients", (string)null);
+                });
+
+            modelBuilder.Entity("InfisicalKms.Core.Kmip.KmipKeyState", b =>
+                {
+                    b.Property<Guid>("KeyId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ActivationDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("CompromiseDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("CreatedByClientId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("DeactivationDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RevocationMessage")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<uint?>("RevocationReason")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<uint>("State")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<uint>("UsageMask")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("KeyId");
+
+                    b.HasIndex("CreatedByClientId");
+
+                    b.HasIndex("Name");
+
+                    b.ToTable("KmipKeyStates", (string)null);
+                });
+
             modelBuilder.Entity("InfisicalKms.Core.Organizations.KmsUser", b =>
                 {
                     b.Property<Guid>("Id")
@@ -834,6 +977,38 @@ namespace InfisicalKms.Core.Storage.Migrations
                     b.HasOne("InfisicalKms.Core.Projects.Project", null)
                         .WithMany()
                         .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("InfisicalKms.Core.Kmip.KmipCertificate", b =>
+                {
+                    b.HasOne("InfisicalKms.Core.Kmip.KmipClient", null)
+                        .WithMany()
+                        .HasForeignKey("ClientId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("InfisicalKms.Core.Kmip.KmipClient", b =>
+                {
+                    b.HasOne("InfisicalKms.Core.Projects.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("InfisicalKms.Core.Kmip.KmipKeyState", b =>
+                {
+                    b.HasOne("InfisicalKms.Core.Kmip.KmipClient", null)
+                        .WithMany()
+                        .HasForeignKey("CreatedByClientId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("InfisicalKms.Core.Keys.KmsKey", null)
+                        .WithOne()
+                        .HasForeignKey("InfisicalKms.Core.Kmip.KmipKeyState", "KeyId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

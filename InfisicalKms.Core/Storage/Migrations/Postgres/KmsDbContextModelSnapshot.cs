@@ -416,6 +416,149 @@ namespace InfisicalKms.Core.Storage.Migrations.Postgres
                     b.ToTable("Keys", (string)null);
                 });
 
+            modelBuilder.Entity("InfisicalKms.Core.Kmip.KmipAuthorityRecord", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<byte[]>("CertificateDer")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("WrappedPrivateKey")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("KmipAuthority", (string)null);
+                });
+
+            modelBuilder.Entity("InfisicalKms.Core.Kmip.KmipCertificate", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("ClientId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("NotAfter")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("NotBefore")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("SerialNumber")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<byte[]>("Thumbprint")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ClientId");
+
+                    b.HasIndex("Thumbprint")
+                        .IsUnique();
+
+                    b.ToTable("KmipCertificates", (string)null);
+                });
+
+            modelBuilder.Entity("InfisicalKms.Core.Kmip.KmipClient", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Permissions")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProjectId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("KmipClients", (string)null);
+                });
+
+            modelBuilder.Entity("InfisicalKms.Core.Kmip.KmipKeyState", b =>
+                {
+                    b.Property<Guid>("KeyId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime?>("ActivationDate")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("CompromiseDate")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("CreatedByClientId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime?>("DeactivationDate")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("RevocationMessage")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<long?>("RevocationReason")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("State")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("UsageMask")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("KeyId");
+
+                    b.HasIndex("CreatedByClientId");
+
+                    b.HasIndex("Name");
+
+                    b.ToTable("KmipKeyStates", (string)null);
+                });
+
             modelBuilder.Entity("InfisicalKms.Core.Organizations.KmsUser", b =>
                 {
                     b.Property<Guid>("Id")
@@ -850,6 +993,38 @@ namespace InfisicalKms.Core.Storage.Migrations.Postgres
                     b.HasOne("InfisicalKms.Core.Projects.Project", null)
                         .WithMany()
                         .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("InfisicalKms.Core.Kmip.KmipCertificate", b =>
+                {
+                    b.HasOne("InfisicalKms.Core.Kmip.KmipClient", null)
+                        .WithMany()
+                        .HasForeignKey("ClientId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("InfisicalKms.Core.Kmip.KmipClient", b =>
+                {
+                    b.HasOne("InfisicalKms.Core.Projects.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("InfisicalKms.Core.Kmip.KmipKeyState", b =>
+                {
+                    b.HasOne("InfisicalKms.Core.Kmip.KmipClient", null)
+                        .WithMany()
+                        .HasForeignKey("CreatedByClientId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("InfisicalKms.Core.Keys.KmsKey", null)
+                        .WithOne()
+                        .HasForeignKey("InfisicalKms.Core.Kmip.KmipKeyState", "KeyId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
