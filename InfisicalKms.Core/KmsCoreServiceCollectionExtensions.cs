@@ -83,6 +83,8 @@ public static class KmsCoreServiceCollectionExtensions
         services.AddSingleton<BootstrapService>();
         services.AddSingleton<SignInAudit>();
         services.AddSingleton<OrganizationMemberService>();
+        services.AddSingleton<KmipCertificateAuthority>();   // one CA per process: its certificate is cached once read
+        services.AddSingleton<KmipClientService>();
         return services;
     }
 

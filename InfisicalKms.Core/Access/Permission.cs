@@ -10,6 +10,7 @@ public sealed record Permission(string Subject, string Action)
         public const string Identity = "identity";
         public const string Member = "member";
         public const string AuditLogs = "audit-logs";
+        public const string Kmip = "kmip";
     }
 
     public static readonly Permission ReadKey = new(Subjects.Cmek, "read");
@@ -34,4 +35,11 @@ public sealed record Permission(string Subject, string Action)
     public static readonly Permission CreateMember = new(Subjects.Member, "create");
     public static readonly Permission DeleteMember = new(Subjects.Member, "delete");
     public static readonly Permission ReadAuditLogs = new(Subjects.AuditLogs, "read");
+
+    // KMIP clients of a project (Infisical's action names); "update-clients" also revokes.
+    public static readonly Permission ReadKmipClients = new(Subjects.Kmip, "read-clients");
+    public static readonly Permission CreateKmipClients = new(Subjects.Kmip, "create-clients");
+    public static readonly Permission UpdateKmipClients = new(Subjects.Kmip, "update-clients");
+    public static readonly Permission DeleteKmipClients = new(Subjects.Kmip, "delete-clients");
+    public static readonly Permission GenerateKmipClientCertificates = new(Subjects.Kmip, "generate-client-certificates");
 }

@@ -13,11 +13,13 @@ public static class RolePermissions
         Permission.Encrypt, Permission.Decrypt, Permission.Sign, Permission.Verify,
         Permission.GenerateMac, Permission.VerifyMac, Permission.RotateKey,
         Permission.ReadProject, Permission.ReadIdentityMemberships, Permission.ReadMembers, Permission.ReadAuditLogs,
+        Permission.ReadKmipClients,
     ];
 
     private static readonly HashSet<Permission> Viewer =
     [
         Permission.ReadKey, Permission.ReadProject, Permission.ReadIdentityMemberships, Permission.ReadMembers, Permission.ReadAuditLogs,
+        Permission.ReadKmipClients,
     ];
 
     private static readonly HashSet<Permission> CryptographicOperator =

@@ -19,6 +19,7 @@ public sealed class AuditEntry
         "signingAlgorithm", "scheduled", "bulk", "enabled", "intervalDays", "keySize", "fromVersion", "toVersion",
         "targetIdentityId", "targetUserId", "role", "previousRole", "clientSecretId", "clientId", "email",
         "statusCode", "error", "prunedCount", "prunedBefore", "anchorHash", "action", "strategy",
+        "clientName", "permissions", "serialNumber", "notAfter",   // KMIP clients (clientId is the KMIP client's ID there)
     };
 
     private readonly Dictionary<string, string> _metadata = new(StringComparer.Ordinal);

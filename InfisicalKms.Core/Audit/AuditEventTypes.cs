@@ -59,6 +59,21 @@ public static class AuditEventTypes
     /// <summary>Extension: retention removed the oldest records of a chain; the record carries the checkpoint.</summary>
     public const string AuditLogPruned = "audit-log-pruned";
 
+    /// <summary>Extension: a KMIP client was created in a project.</summary>
+    public const string CreateKmipClient = "create-kmip-client";
+
+    /// <summary>Extension: a KMIP client's name, description or permissions changed.</summary>
+    public const string UpdateKmipClient = "update-kmip-client";
+
+    /// <summary>Extension: a KMIP client was revoked; its certificates are refused from then on.</summary>
+    public const string RevokeKmipClient = "revoke-kmip-client";
+
+    /// <summary>Extension: a KMIP client was deleted with its certificates.</summary>
+    public const string DeleteKmipClient = "delete-kmip-client";
+
+    /// <summary>Extension: a certificate was issued to a KMIP client (the record names its serial number, never its private key).</summary>
+    public const string IssueKmipClientCertificate = "issue-kmip-client-certificate";
+
     /// <summary>Every type a project chain can hold, for filters in the UI.</summary>
     public static readonly IReadOnlyList<string> ProjectEvents =
     [
@@ -66,5 +81,6 @@ public static class AuditEventTypes
         ListSigningAlgorithms, Rotate, GetPrivateKey, Import, GenerateMac, VerifyMac, ListVersions, UpdateRotationSchedule,
         GenerateDataKey, Rewrap, AddIdentityMembership, RemoveIdentityMembership, AddUserMembership, RemoveUserMembership,
         UpdateUserMembership, UpdateIdentityMembership, AuditLogPruned,
+        CreateKmipClient, UpdateKmipClient, RevokeKmipClient, DeleteKmipClient, IssueKmipClientCertificate,
     ];
 }
