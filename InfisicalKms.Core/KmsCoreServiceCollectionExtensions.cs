@@ -5,6 +5,7 @@ using InfisicalKms.Core.Envelope;
 using InfisicalKms.Core.Identities;
 using InfisicalKms.Core.Keys;
 using InfisicalKms.Core.Kmip;
+using InfisicalKms.Core.Kmip.Server;
 using InfisicalKms.Core.Observability;
 using InfisicalKms.Core.Organizations;
 using InfisicalKms.Core.Projects;
@@ -72,6 +73,8 @@ public static class KmsCoreServiceCollectionExtensions
         services.AddSingleton<KeyMacService>();
         services.AddSingleton<KeyBatchService>();
         services.AddSingleton<KeyRotationScheduler>();
+        services.AddSingleton<KmipOperations>();   // the KMIP protocol over the same keys; the listener is the web host's
+        services.AddSingleton<KmipServer>();
         services.AddHostedService(sp => sp.GetRequiredService<KeyRotationScheduler>());
         services.AddSingleton<TokenService>();
         services.AddSingleton<IdentityService>();

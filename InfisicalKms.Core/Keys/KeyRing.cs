@@ -77,6 +77,12 @@ public sealed class KeyRing : IDisposable
         return key;
     }
 
+    /// <summary>
+    /// The key as the cryptographic paths need it, from the cache, with no access check: for callers that check
+    /// access their own way (KMIP clients are scoped to one project). Null when there is no such key.
+    /// </summary>
+    public Task<UsableKey?> FindAsync(Guid keyId, CancellationToken ct) => KeyAsync(keyId, ct);
+
     /// <summary>The material of the key's current version.</summary>
     public KeyLease Current(UsableKey key) =>
         _materials.Lease(key.Id, key.Version, () => _envelope.Unwrap(key.Id, key.Version, key.WrappedMaterial));

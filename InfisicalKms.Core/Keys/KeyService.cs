@@ -3,6 +3,7 @@ using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.Crypto;
 using InfisicalKms.Core.Envelope;
 using InfisicalKms.Core.Errors;
+using InfisicalKms.Core.Kmip;
 using InfisicalKms.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -119,6 +120,11 @@ public sealed class KeyService(IDbContextFactory<KmsDbContext> dbFactory, Envelo
 
             if (request.IsDisabled is { } disabled)
             {
+                if (key.IsDisabled && !disabled)
+                {
+                    await EnableKmipStateAsync(db, key, ct);
+                }
+
                 key.IsDisabled = disabled;
             }
 
@@ -147,6 +153,27 @@ public sealed class KeyService(IDbContextFactory<KmsDbContext> dbFactory, Envelo
             await audit.SaveAsync(entry, db, ct);
             return key;
         });
+    }
+
+    /// <summary>
+    /// Enabling a key made over KMIP activates it when it is Pre-Active; a key revoked over KMIP (Deactivated or
+    /// Compromised) stays disabled for good, as KMIP's lifecycle says.
+    /// </summary>
+    private async Task EnableKmipStateAsync(KmsDbContext db, KmsKey key, CancellationToken ct)
+    {
+        KmipKeyState? state = await db.KmipKeyStates.FirstOrDefaultAsync(s => s.KeyId == key.Id, ct);
+        if (state is null)
+        {
+            return;
+        }
+
+        if (state.State is KmipState.Deactivated or KmipState.Compromised)
+        {
+            throw new KmsBadRequestException($"Key was revoked over KMIP ({(state.State == KmipState.Compromised ? "compromised" : "deactivated")}) and cannot be enabled again");
+        }
+
+        state.State = KmipState.Active;
+        state.ActivationDate = clock.GetUtcNow().UtcDateTime;
     }
 
     private static string WireField(string property) => property switch
