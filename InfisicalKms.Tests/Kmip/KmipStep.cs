@@ -38,7 +38,17 @@ public static class KmipStep
 
     public static JsonObject Get(string uid) => new() { ["op"] = "get", ["uid"] = uid };
 
-    public static JsonObject GetAttributes(string uid) => new() { ["op"] = "get_attributes", ["uid"] = uid };
+    /// <summary>Every attribute, or only <paramref name="names"/> (PyKMIP 0.10 cannot decode Link or Revocation Reason values).</summary>
+    public static JsonObject GetAttributes(string uid, params string[] names)
+    {
+        var step = new JsonObject { ["op"] = "get_attributes", ["uid"] = uid };
+        if (names.Length > 0)
+        {
+            step["names"] = new JsonArray([.. names.Select(n => (JsonNode)n)]);
+        }
+
+        return step;
+    }
 
     public static JsonObject Activate(string uid) => new() { ["op"] = "activate", ["uid"] = uid };
 

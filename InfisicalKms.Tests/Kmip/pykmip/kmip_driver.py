@@ -13,7 +13,8 @@ A step is {"op": NAME, ...arguments}; bytes are base64 in both directions. A str
 A result is {"ok": true, ...values} or {"ok": false, "status": "OPERATION_FAILED", "reason": "PERMISSION_DENIED",
 "message": "..."}, where status and reason are PyKMIP's ResultStatus and ResultReason names. A connection lost
 after the session worked gives {"ok": false, "status": "CONNECTION_LOST", ...} and every later step is
-{"ok": false, "status": "NOT_RUN"}.
+{"ok": false, "status": "NOT_RUN"}. A step PyKMIP itself cannot carry out (bad arguments: DRIVER_ERROR; an error
+inside PyKMIP, such as an attribute it cannot decode: CLIENT_ERROR) fails alone.
 
 Operations (arguments; values returned):
     create {algorithm: AES|HMAC_SHA256|..., length, name?, usage?: [ENCRYPT, ...]} -> uid
@@ -406,14 +407,16 @@ def run_step(driver, step):
     try:
         values = handler(step)
         return dict({"ok": True}, **values)
-    except (pie_exceptions.KmipOperationFailure, core_exceptions.OperationFailure) as e:
+    except pie_exceptions.KmipOperationFailure as e:
         return failure(e.status, e.reason, e.message)
-    except core_exceptions.KmipError as e:
+    except core_exceptions.KmipError as e:   # OperationFailure from send_request_payload keeps its message as str()
         return failure(e.status, e.reason, str(e))
     except NETWORK_ERRORS as e:
         raise ConnectionLost(e)
     except (StepError, KeyError, TypeError, ValueError) as e:
         return failure("DRIVER_ERROR", None, describe(e))
+    except Exception as e:   # noqa: BLE001 - PyKMIP itself failed, e.g. NotImplementedError decoding an attribute
+        return failure("CLIENT_ERROR", None, describe(e))
 
 
 def is_tls_refusal(error):
