@@ -5,6 +5,7 @@ using InfisicalKms.Web.Api;
 using InfisicalKms.Web.Components;
 using InfisicalKms.Web.Components.Account;
 using InfisicalKms.Web.Http;
+using InfisicalKms.Web.Kmip;
 using InfisicalKms.Web.Operations;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.CookiePolicy;
@@ -37,6 +38,8 @@ public static class WebServiceCollectionExtensions
         builder.Services.AddOpenApi("v1", options => KmsOpenApi.Configure(options));
         builder.Services.AddKmsHealthChecks();
         builder.AddKmsMetrics();
+        builder.Services.AddSingleton<KmipListener>();   // KMIP over mutual TLS on its own port, when Kms:Kmip:Enabled
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<KmipListener>());
         // Requests Kestrel refuses itself (malformed request line, URL or headers too large) get the JSON
         // error body too; see Http/KestrelRefusals.cs.
         builder.Services.Configure<KestrelServerOptions>(kestrel =>
