@@ -38,7 +38,7 @@ public static class KmipStep
 
     public static JsonObject Get(string uid) => new() { ["op"] = "get", ["uid"] = uid };
 
-    /// <summary>Every attribute, or only <paramref name="names"/> (PyKMIP 0.10 cannot decode Link or Revocation Reason values).</summary>
+    /// <summary>The server's default attributes, or only <paramref name="names"/> (PyKMIP 0.10 cannot decode Link or Revocation Reason).</summary>
     public static JsonObject GetAttributes(string uid, params string[] names)
     {
         var step = new JsonObject { ["op"] = "get_attributes", ["uid"] = uid };
@@ -52,8 +52,8 @@ public static class KmipStep
 
     public static JsonObject Activate(string uid) => new() { ["op"] = "activate", ["uid"] = uid };
 
-    public static JsonObject Revoke(string uid, string reason = "CESSATION_OF_OPERATION") =>
-        new() { ["op"] = "revoke", ["uid"] = uid, ["reason"] = reason };
+    public static JsonObject Revoke(string uid, string reason = "CESSATION_OF_OPERATION", string? message = null) =>
+        new() { ["op"] = "revoke", ["uid"] = uid, ["reason"] = reason, ["message"] = message };
 
     public static JsonObject Destroy(string uid) => new() { ["op"] = "destroy", ["uid"] = uid };
 

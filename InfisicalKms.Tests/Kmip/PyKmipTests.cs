@@ -38,7 +38,7 @@ public sealed partial class PyKmipTests(KmipServerFixture server) : IClassFixtur
             Decrypt(uid, Ref(5, "data"), Ref(5, "iv"), Ref(5, "tag")),   // 6
             Destroy(uid),                                   // 7: refused, the key is active
             Revoke(uid),                                    // 8
-            GetAttributes(uid, "State", "Deactivation Date"),   // 9: named, PyKMIP cannot decode Revocation Reason
+            GetAttributes(uid),                             // 9
             Destroy(uid),                                   // 10
             Get(uid),                                       // 11
             Locate(name: name),                             // 12
@@ -94,7 +94,9 @@ public sealed partial class PyKmipTests(KmipServerFixture server) : IClassFixtur
             Sign(Ref(8, "private_uid"), Message, "ECDSA_WITH_SHA256"),                     // 10
             SignatureVerify(Ref(8, "public_uid"), Message, Ref(10, "signature"), "ECDSA_WITH_SHA256"),           // 11
             SignatureVerify(Ref(8, "public_uid"), tampered, Ref(10, "signature"), "ECDSA_WITH_SHA256"),          // 12
-            Get(Ref(8, "public_uid")));                                                    // 13
+            Get(Ref(8, "public_uid")),                                                     // 13
+            GetAttributes(Ref(0, "private_uid")),                                          // 14
+            GetAttributes(Ref(0, "public_uid")));                                          // 15
 
         JsonObject rsa = run.Ok(0);
         Assert.Equal((string)rsa["private_uid"]! + "-public", (string?)rsa["public_uid"]);
@@ -116,6 +118,13 @@ public sealed partial class PyKmipTests(KmipServerFixture server) : IClassFixtur
         ecPublic.ImportSubjectPublicKeyInfo(Bytes(run.Ok(13), "key"), out _);
         Assert.Equal(256, ecPublic.KeySize);
         Assert.True(ecPublic.VerifyData(Message, Bytes(run.Ok(10), "signature"), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+
+        JsonObject privateAttributes = Attributes(run.Ok(14)), publicAttributes = Attributes(run.Ok(15));
+        Assert.Equal("PRIVATE_KEY", (string?)privateAttributes["Object Type"]);
+        Assert.Equal("PUBLIC_KEY", (string?)publicAttributes["Object Type"]);
+        Assert.Equal("RSA", (string?)publicAttributes["Cryptographic Algorithm"]);
+        Assert.Equal(4096, (int?)privateAttributes["Cryptographic Length"]);
+        Assert.Equal("ACTIVE", (string?)publicAttributes["State"]);
 
         // The pair is one product key with a public half: the REST API shows it as such.
         JsonObject key = await LifecycleApi.GetKeyAsync(server.Admin.Client, (string)rsa["private_uid"]!);
