@@ -352,8 +352,11 @@ class Driver:
     # ---- coordination with the test --------------------------------------------------------------------------
 
     def signal(self, step):
-        with open(step["path"], "w") as marker:
-            marker.write("ready\n")
+        try:
+            with open(step["path"], "w") as marker:
+                marker.write("ready\n")
+        except OSError as e:   # not the connection's: an OSError here must not read as a lost session
+            raise StepError(describe(e))
         return {}
 
     def wait(self, step):
