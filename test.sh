@@ -18,6 +18,8 @@ command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
 # nginx for the sticky-session test, run as the test's own process with its own configuration.
 [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
+# PyKMIP 0.10 for the KMIP tests (Kmip/PyKmipTests): a real KMIP client run under /usr/bin/python3; they fail without it.
+/usr/bin/python3 -c "import kmip" >/dev/null 2>&1 || need_apt+=(python3-pykmip)
 if (( ${#need_apt[@]} > 0 )); then
   echo "installing ${need_apt[*]} ..."
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
