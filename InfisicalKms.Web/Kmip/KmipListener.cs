@@ -144,10 +144,9 @@ public sealed class KmipListener(
                     }
                     catch (TtlvFormatException error)
                     {
-                        // The framing is lost (a bad header or a declared length over the limit): answer, then close.
-                        KmipResultReason reason = error.Message.Contains("exceeds", StringComparison.Ordinal)
-                            ? KmipResultReason.ResponseTooLarge : KmipResultReason.InvalidMessage;
-                        await tls.WriteAsync(server.InvalidMessage((1, 0), error.Message, reason), stopping);
+                        // The framing is lost (a bad header or a declared length over the limit, which is never
+                        // read): answer Invalid Message with the reason, then close.
+                        await tls.WriteAsync(server.InvalidMessage((1, 0), error.Message), stopping);
                         return;
                     }
                 }

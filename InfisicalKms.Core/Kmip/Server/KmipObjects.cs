@@ -144,6 +144,9 @@ public sealed class KmipTemplate
 
     public TtlvItem? Get(string name) => _values.TryGetValue(name, out List<TtlvItem>? list) ? list[^1] : null;
 
+    /// <summary>The attribute names the template holds.</summary>
+    public IEnumerable<string> Names => _values.Keys;
+
     public KmipCryptographicAlgorithm? Algorithm => Get(KmipAttributeNames.CryptographicAlgorithm) is { } v ? (KmipCryptographicAlgorithm)v.AsEnumeration() : null;
 
     public int? Length => Get(KmipAttributeNames.CryptographicLength)?.AsInteger();

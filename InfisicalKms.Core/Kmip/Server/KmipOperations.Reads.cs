@@ -29,6 +29,13 @@ public sealed partial class KmipOperations
     private static readonly string[] DefaultAttributes =
         [.. StandardAttributes.Where(n => n is not (KmipAttributeNames.Link or KmipAttributeNames.RevocationReason))];
 
+    /// <summary>The attributes Locate filters on; any other is refused.</summary>
+    private static readonly string[] LocateFilters =
+    [
+        KmipAttributeNames.Name, KmipAttributeNames.ObjectType, KmipAttributeNames.CryptographicAlgorithm,
+        KmipAttributeNames.CryptographicLength, KmipAttributeNames.State,
+    ];
+
     private async Task<TtlvItem> LocateAsync(KmipRequestContext context, TtlvItem payload, CancellationToken ct)
     {
         KmipCaller caller = context.RequireCaller();
@@ -38,6 +45,13 @@ public sealed partial class KmipOperations
         if (maximum is < 0 || offset < 0)
         {
             throw KmipException.InvalidField("Maximum Items and Offset Items must not be negative");
+        }
+
+        if (filter.Names.FirstOrDefault(n => !LocateFilters.Contains(n)) is { } unsupported)
+        {
+            // Matching everything instead would hand a client keys it did not ask for (Object Group, for one).
+            throw new KmipException(KmipResultReason.FeatureNotSupported,
+                $"Locate cannot filter on {unsupported}; it filters on {string.Join(", ", LocateFilters)}");
         }
 
         AuditEntry entry = Entry(caller, AuditEventTypes.ListKeys, KmipOperation.Locate);
