@@ -6,7 +6,7 @@ public enum CacheScopes
 {
     None = 0,
 
-    /// <summary>Access tokens, their identities and Universal Auth settings (trusted IPs).</summary>
+    /// <summary>Access tokens, their identities and Universal Auth settings (trusted IPs); KMIP clients.</summary>
     Tokens = 1,
 
     /// <summary>Callers' roles in projects.</summary>

@@ -41,9 +41,10 @@ public sealed partial class CacheInvalidator(CacheGenerations generations) : DbC
         ["AspNetUserClaims"] = CacheScopes.None,
         ["AspNetUserLogins"] = CacheScopes.None,
 
-        // KMIP clients and certificates are read on every request, never cached; a key's KMIP state changes
-        // what the hot path sees only through the key's own row (disabled while not Active).
-        ["KmipClients"] = CacheScopes.None,
+        // KMIP clients are cached like access tokens (KmipServer); their certificates are read at each TLS
+        // handshake, never cached. A key's KMIP state changes what the hot path sees only through the key's own
+        // row (disabled while not Active).
+        ["KmipClients"] = CacheScopes.Tokens,
         ["KmipCertificates"] = CacheScopes.None,
         ["KmipAuthority"] = CacheScopes.None,
         ["KmipKeyStates"] = CacheScopes.None,

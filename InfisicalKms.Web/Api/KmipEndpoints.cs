@@ -1,6 +1,7 @@
 using System.Text.Json;
 using InfisicalKms.Core.Kmip;
 using InfisicalKms.Web.Api.Contracts;
+using InfisicalKms.Web.Kmip;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -31,12 +32,13 @@ public static class KmipEndpoints
         return api;
     }
 
-    /// <summary>Any caller: whether KMIP is on, where, and the CA certificate to trust (never made here).</summary>
-    private static async Task<Ok<KmipStatusResponse>> StatusAsync(HttpContext http, IOptions<KmipSettings> settings, KmipCertificateAuthority authority)
+    /// <summary>Any caller: whether KMIP is on, the port it listens on (the bound one), and the CA certificate to trust (never made here).</summary>
+    private static async Task<Ok<KmipStatusResponse>> StatusAsync(
+        HttpContext http, IOptions<KmipSettings> settings, KmipListener listener, KmipCertificateAuthority authority)
     {
         KmipSettings kmip = settings.Value;
         string? ca = await authority.FindCertificatePemAsync(http.RequestAborted);
-        return TypedResults.Ok(new KmipStatusResponse(kmip.IsEnabled, kmip.PortNumber, ca));
+        return TypedResults.Ok(new KmipStatusResponse(kmip.IsEnabled, listener.Port ?? kmip.PortNumber, ca));
     }
 
     private static async Task<Ok<KmipClientDto>> CreateAsync(HttpContext http, KmipClientService clients)

@@ -3,8 +3,8 @@ using InfisicalKms.Core.Audit;
 namespace InfisicalKms.Core.Kmip.Server;
 
 /// <summary>
-/// The KMIP client behind one request, as its row reads now (read again for every message, so a revoke or a
-/// permission change takes effect on the next one), and where the connection comes from.
+/// The KMIP client behind one request, as its row reads now (cached under a generation every change raises, so a
+/// revoke or a permission change takes effect on the next message), and where the connection comes from.
 /// </summary>
 public sealed record KmipCaller(Guid ClientId, string Name, Guid ProjectId, Guid OrganizationId, KmipPermissions Permissions, RequestOrigin Origin)
 {

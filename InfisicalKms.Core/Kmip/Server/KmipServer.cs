@@ -1,3 +1,4 @@
+using InfisicalKms.Core.Caching;
 using InfisicalKms.Core.Errors;
 using InfisicalKms.Core.Kmip.Ttlv;
 using InfisicalKms.Core.Storage;
@@ -14,8 +15,17 @@ namespace InfisicalKms.Core.Kmip.Server;
 /// A batch item's failure is a failed item with a KMIP result reason, never an exception out of here. A
 /// message that cannot be parsed gets a one-item response with reason Invalid Message.
 /// </remarks>
-public sealed class KmipServer(IDbContextFactory<KmsDbContext> dbFactory, KmipOperations operations, TimeProvider clock, ILogger<KmipServer> logger)
+public sealed class KmipServer(
+    IDbContextFactory<KmsDbContext> dbFactory, KmipOperations operations, CacheGenerations generations, KmsCacheSettings cacheSettings,
+    CacheStatistics cacheStatistics, TimeProvider clock, ILogger<KmipServer> logger) : IDisposable
 {
+    /// <summary>
+    /// Clients that are not revoked, by ID, read under the Tokens generation that every change to a KMIP client
+    /// raises (on this instance and, through the change stamps, on the others): a revoke or a permission change
+    /// takes effect on the very next message, as for access tokens, without a database read per message.
+    /// </summary>
+    private readonly GenerationalCache<Guid, KmipClient> _clients = new(generations, CacheScopes.Tokens, cacheSettings.Tokens, cacheStatistics.For("kmip-clients"));
+
     public static readonly (int Major, int Minor)[] SupportedVersions = [(1, 4), (1, 3), (1, 2), (1, 1), (1, 0)];
 
     public const string VendorIdentification = "InfisicalKms";
@@ -153,14 +163,25 @@ public sealed class KmipServer(IDbContextFactory<KmsDbContext> dbFactory, KmipOp
             TtlvItem.Enumeration(KmipTag.ResultReason, (uint)reason),
             TtlvItem.Text(KmipTag.ResultMessage, message));
 
+    public void Dispose() => _clients.Dispose();
+
     /// <summary>The client as its row reads now; null when it was revoked or deleted since the connection opened.</summary>
     private async Task<KmipCaller?> CallerAsync(Guid clientId, Audit.RequestOrigin origin, CancellationToken ct)
     {
-        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
-        KmipClient? client = await db.KmipClients.AsNoTracking().FirstOrDefaultAsync(c => c.Id == clientId, ct);
-        return client is null || client.RevokedAt is not null
-            ? null
-            : new KmipCaller(client.Id, client.Name, client.ProjectId, client.OrganizationId, client.Permissions, origin);
+        if (!_clients.TryGet(clientId, out KmipClient? client))
+        {
+            long generation = _clients.Generation;
+            await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+            client = await db.KmipClients.AsNoTracking().FirstOrDefaultAsync(c => c.Id == clientId, ct);
+            if (client is null || client.RevokedAt is not null)
+            {
+                return null;   // never cached
+            }
+
+            _clients.Set(clientId, client, generation);
+        }
+
+        return new KmipCaller(client.Id, client.Name, client.ProjectId, client.OrganizationId, client.Permissions, origin);
     }
 }
 
