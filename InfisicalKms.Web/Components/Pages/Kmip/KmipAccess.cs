@@ -24,11 +24,11 @@ public static class KmipAccess
     public const string ClientRevoked = "Client Revoked";
     public const string KmipDisabled = "KMIP is not enabled on this server";
 
-    public static readonly Permission ReadClients = new("kmip", "read-clients");
-    public static readonly Permission CreateClients = new("kmip", "create-clients");
-    public static readonly Permission UpdateClients = new("kmip", "update-clients");
-    public static readonly Permission DeleteClients = new("kmip", "delete-clients");
-    public static readonly Permission GenerateCertificates = new("kmip", "generate-client-certificates");
+    public static Permission ReadClients => Permission.ReadKmipClients;
+    public static Permission CreateClients => Permission.CreateKmipClients;
+    public static Permission UpdateClients => Permission.UpdateKmipClients;
+    public static Permission DeleteClients => Permission.DeleteKmipClients;
+    public static Permission GenerateCertificates => Permission.GenerateKmipClientCertificates;
 
     public static IReadOnlyList<KmipClientMenuItem> MenuFor(KmipClient client, ProjectRole role, bool kmipEnabled)
     {
