@@ -74,6 +74,7 @@ test('KMIP clients: a client made in the UI, its bundle downloaded and used by P
   await step('adds a client with every permission (the dialog also closes on Escape)', async () => {
     await page.click('#add-kmip-client');
     await dialog(page).waitFor();
+    await assertAccessible(page, 'the empty Add KMIP Client dialog', '.mud-dialog');   // also waits for the dialog's animation
     await closeWithEscape(page);
     await page.click('#add-kmip-client');
     await page.fill('#kmip-client-name', clientName);
@@ -104,11 +105,12 @@ test('KMIP clients: a client made in the UI, its bundle downloaded and used by P
 
   await step('issues a certificate (the form closes on Escape too) and downloads the bundle', async () => {
     await clientAction(page, clientName, 'issuecertificate');
+    await page.locator('#kmip-issue').waitFor();
+    await assertAccessible(page, 'the Issue Certificate dialog', '.mud-dialog');   // also waits for the dialog's animation
+    await screenshot(page, artifacts, '25-kmip-issue-dialog');
     await closeWithEscape(page);
     await clientAction(page, clientName, 'issuecertificate');
     await page.locator('#kmip-issue').waitFor();
-    await assertAccessible(page, 'the Issue Certificate dialog', '.mud-dialog');
-    await screenshot(page, artifacts, '25-kmip-issue-dialog');
     await page.click('#kmip-issue');
     await page.locator('#kmip-download-bundle').waitFor();
     assert.equal(await page.locator('#kmip-download-bundle').count(), 1);
