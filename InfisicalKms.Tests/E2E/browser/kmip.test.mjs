@@ -149,6 +149,22 @@ test('KMIP clients: a client made in the UI, its bundle downloaded and used by P
     assert.match(results[0].uid, /^[0-9a-f-]{36}$/);
   });
 
+  await step('the bundle\'s pykmip.conf works as it is: PyKMIP reads it and asks the server its versions', async () => {
+    // From the bundle's folder, as the README says: its file names are relative.
+    const script = [
+      'from kmip.core import enums',
+      'from kmip.pie.client import ProxyKmipClient',
+      "client = ProxyKmipClient(config='client', config_file='pykmip.conf')",
+      'client.proxy.timeout = 30',
+      'client.open()',
+      'result = client.proxy.discover_versions()',
+      'client.close()',
+      "print('ok' if result.result_status.value == enums.ResultStatus.SUCCESS else result.result_message)",
+    ].join('\n');
+    const result = spawnSync(python, ['-c', script], { cwd: unpacked, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(result.stdout.trim(), 'ok', `PyKMIP with pykmip.conf: exit ${result.status}\n${result.stdout}\n${result.stderr}`);
+  });
+
   await step('the key PyKMIP created is on the project\'s Key Management page', async () => {
     await page.click(`.mud-nav-link[href="projects/${projectId}/kms"]`);
     await page.waitForURL(`${baseUrl}/projects/${projectId}/kms`);
