@@ -21,9 +21,19 @@ public sealed class CoreTestHost : IAsyncLifetime
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "kms-core-" + Guid.NewGuid().ToString("N"));
     private readonly Dictionary<KeyAlgorithm, KmsKey> _sharedKeys = [];
+    private readonly Dictionary<string, string?> _settings;
     private ServiceProvider? _services;
     private TestDatabase? _database;
     private BootstrapResult? _bootstrap;
+
+    public CoreTestHost()
+        : this(new Dictionary<string, string?>())
+    {
+    }
+
+    /// <summary>With more settings for this start, e.g. <c>Kms:Kmip:Enabled</c>.</summary>
+    /// <remarks>Internal: xunit wants one public constructor on a fixture; a fixture of its own wraps this one.</remarks>
+    internal CoreTestHost(IReadOnlyDictionary<string, string?> settings) => _settings = new Dictionary<string, string?>(settings);
 
     public IServiceProvider Services => _services ?? throw new InvalidOperationException("Not initialized.");
 
@@ -45,10 +55,8 @@ public sealed class CoreTestHost : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync(_directory);
-        _services = await CoreProcess.StartAsync(_database, _directory, new Dictionary<string, string?>
-        {
-            ["ROOT_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-        });
+        _settings["ROOT_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        _services = await CoreProcess.StartAsync(_database, _directory, _settings);
         _bootstrap = await Services.GetRequiredService<BootstrapService>()
             .BootstrapAsync(AdminEmail, "correct horse battery", "Example Corp", RequestOrigin.None, CancellationToken.None);
         Project = await CreateProjectAsync("Test Project");

@@ -4,6 +4,7 @@ using Bunit.TestDoubles;
 using InfisicalKms.Core.Audit;
 using InfisicalKms.Core.Identities;
 using InfisicalKms.Core.Keys;
+using InfisicalKms.Core.Kmip;
 using InfisicalKms.Core.Organizations;
 using InfisicalKms.Core.Projects;
 using InfisicalKms.Core.Storage;
@@ -11,6 +12,7 @@ using InfisicalKms.Web.Components.Shared;
 using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using MudBlazor;
 
 namespace InfisicalKms.Tests.TestSupport;
@@ -41,6 +43,9 @@ public abstract class KmsComponentTest : BunitContext, IAsyncLifetime
         Services.AddSingleton(core.Services.GetRequiredService<TimeProvider>());
         Services.AddSingleton(core.Services.GetRequiredService<InfisicalKms.Core.RootKeys.RootKey>());
         Services.AddSingleton(core.Services.GetRequiredService<AuditLogService>());
+        Services.AddSingleton(core.Services.GetRequiredService<KmipClientService>());
+        Services.AddSingleton(core.Services.GetRequiredService<KmipCertificateAuthority>());
+        Services.AddSingleton(core.Services.GetRequiredService<IOptions<KmipSettings>>());
         Services.AddScoped<UserSession>();
         _auth = AddAuthorization();
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));   // P8; after the services: it builds the renderer

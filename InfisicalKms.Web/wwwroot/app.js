@@ -10,6 +10,13 @@ window.kms = {
     a.click();
     URL.revokeObjectURL(url);
   },
+  // Binary files (the KMIP bundle, a zip): .NET hands a byte[] over as a Uint8Array.
+  downloadBytes: (fileName, bytes, type) => {
+    const url = URL.createObjectURL(new Blob([bytes], { type }));
+    const a = Object.assign(document.createElement("a"), { href: url, download: fileName });
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 0);
+  },
 };
 
 // Copy buttons of the static pages (the setup page's one-time token): a button with data-copy="ID" copies
