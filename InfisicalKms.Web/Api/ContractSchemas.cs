@@ -127,7 +127,9 @@ public static class ContractSchemas
                 default:
                     if (attribute.GetType() is { IsGenericType: true } generic && generic.GetGenericTypeDefinition() == typeof(WireEnumAttribute<>))
                     {
-                        schema.Enum = WireNamesOf(generic.GetGenericArguments()[0]).Select(n => (JsonNode)JsonValue.Create(n)).ToList();
+                        // On a list (KMIP permissions) the names are what each item may be.
+                        OpenApiSchema target = IsList(member) && schema.Items is OpenApiSchema items ? items : schema;
+                        target.Enum = WireNamesOf(generic.GetGenericArguments()[0]).Select(n => (JsonNode)JsonValue.Create(n)).ToList();
                     }
 
                     break;

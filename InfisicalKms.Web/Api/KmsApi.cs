@@ -13,6 +13,7 @@ public static class KmsApi
         api.MapGroup("/projects").MapProjectEndpoints().MapAuditEndpoints();
         api.MapGroup("/organizations").MapOrganizationAuditEndpoints();
         api.MapIdentityEndpoints();
+        api.MapKmipEndpoints();
         return app;
     }
 

@@ -12,7 +12,7 @@ namespace InfisicalKms.Core.Kmip.Server;
 /// <summary>Locate, Get, GetAttributes and GetAttributeList.</summary>
 public sealed partial class KmipOperations
 {
-    /// <summary>The attributes GetAttributes returns when the request names none, in this order.</summary>
+    /// <summary>Every attribute an object can have here, in this order (GetAttributeList).</summary>
     private static readonly string[] StandardAttributes =
     [
         KmipAttributeNames.UniqueIdentifier, KmipAttributeNames.Name, KmipAttributeNames.ObjectType,
@@ -20,6 +20,14 @@ public sealed partial class KmipOperations
         KmipAttributeNames.State, KmipAttributeNames.InitialDate, KmipAttributeNames.ActivationDate, KmipAttributeNames.DeactivationDate,
         KmipAttributeNames.CompromiseDate, KmipAttributeNames.RevocationReason, KmipAttributeNames.LastChangeDate, KmipAttributeNames.Link,
     ];
+
+    /// <summary>
+    /// What GetAttributes returns when the request names none: all but Link and Revocation Reason, which are
+    /// returned when named. PyKMIP 0.10, the common Python client, cannot decode those two and would fail on
+    /// the whole response.
+    /// </summary>
+    private static readonly string[] DefaultAttributes =
+        [.. StandardAttributes.Where(n => n is not (KmipAttributeNames.Link or KmipAttributeNames.RevocationReason))];
 
     private async Task<TtlvItem> LocateAsync(KmipRequestContext context, TtlvItem payload, CancellationToken ct)
     {
@@ -216,7 +224,7 @@ public sealed partial class KmipOperations
         return await audit.RunAsync(entry, async () =>
         {
             (KmsKey key, KmipKeyState? state, KmipObjectId id) = await AttributeSourceAsync(caller, uid, entry, ct);
-            IEnumerable<string> wanted = names.Count == 0 ? StandardAttributes : names;
+            IEnumerable<string> wanted = names.Count == 0 ? DefaultAttributes : names;
             var attributes = new List<TtlvItem?> { TtlvItem.Text(KmipTag.UniqueIdentifier, uid) };
             attributes.AddRange(wanted.Distinct(StringComparer.Ordinal).Select(n => Attribute(n, key, state, id)));
             return TtlvItem.Structure(KmipTag.ResponsePayload, attributes);

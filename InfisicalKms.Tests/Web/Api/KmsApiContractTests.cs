@@ -68,6 +68,15 @@ public sealed class KmsApiContractTests(KmsWebApplicationFactory factory)
         new("AuditLogs_Verify", "GET", "/api/v1/projects/{projectId}/audit-logs/verify", "extension"),
         new("AuditLogs_VerifyOrganization", "GET", "/api/v1/organizations/{organizationId}/audit-logs/verify", "extension"),
         new("Status", "GET", "/api/status", "extension"),
+        new("Kmip_Status", "GET", "/api/v1/kmip", "extension"),
+        new("KmipClients_Create", "POST", "/api/v1/kmip/clients", "infisical"),
+        new("KmipClients_List", "GET", "/api/v1/kmip/clients", "infisical"),
+        new("KmipClients_Get", "GET", "/api/v1/kmip/clients/{clientId}", "infisical"),
+        new("KmipClients_Update", "PATCH", "/api/v1/kmip/clients/{clientId}", "infisical"),
+        new("KmipClients_Delete", "DELETE", "/api/v1/kmip/clients/{clientId}", "infisical"),
+        new("KmipClients_Revoke", "POST", "/api/v1/kmip/clients/{clientId}/revoke", "extension"),
+        new("KmipClients_IssueCertificate", "POST", "/api/v1/kmip/clients/{clientId}/certificates", "infisical"),
+        new("KmipClients_ListCertificates", "GET", "/api/v1/kmip/clients/{clientId}/certificates", "extension"),
     ];
 
     [Fact]

@@ -30,6 +30,8 @@ public static class PermissionMatrix
     private const string Keys = KeyApi.Keys;
     private const string Ua = "/api/v1/auth/universal-auth/identities";
     private const string Projects = "/api/v1/projects";
+    private const string Kmip = "/api/v1/kmip";
+    private const string KmipClients = Kmip + "/clients";
 
     public static readonly IReadOnlyList<MatrixRoute> Routes =
     [
@@ -134,6 +136,22 @@ public static class PermissionMatrix
         // Beyond spec §0: the organization's own chain (issue 15), for organization admins as in the UI.
         new(53, "GET", "/api/v1/organizations/{organizationId}/audit-logs/verify", OrgAdmin("audit-logs", "read"), (_, w, _) =>
             Ready($"/api/v1/organizations/{w.OrganizationId}/audit-logs/verify")),
+
+        // Beyond spec §0: KMIP clients of a project (issue 16, subject kmip); the fixture has KMIP enabled.
+        new(54, "GET", Kmip, AnyCaller, (_, _, _) => Ready(Kmip)),
+        new(55, "POST", KmipClients, On("kmip", "create-clients"), (_, w, _) => Ready(KmipClients,
+            new { projectId = w.ProjectId, name = KeyApi.UniqueName("kmip"), permissions = new[] { "get", "locate" } }, NoProject(w.ProjectId))),
+        new(56, "GET", KmipClients, On("kmip", "read-clients"), (_, w, _) => Ready($"{KmipClients}?projectId={w.ProjectId}", null, NoProject(w.ProjectId))),
+        new(57, "GET", KmipClients + "/{clientId}", On("kmip", "read-clients"), async (api, w, _) => OnClient(await api.SharedKmipClientAsync(w.ProjectId), "")),
+        new(58, "PATCH", KmipClients + "/{clientId}", On("kmip", "update-clients"), async (api, w, _) =>
+            OnClient(await api.CreateKmipClientAsync(w.ProjectId), "", new { description = "changed" })),
+        new(59, "DELETE", KmipClients + "/{clientId}", On("kmip", "delete-clients"), async (api, w, _) => OnClient(await api.CreateKmipClientAsync(w.ProjectId), "")),
+        new(60, "POST", KmipClients + "/{clientId}/revoke", On("kmip", "update-clients"), async (api, w, _) =>
+            OnClient(await api.CreateKmipClientAsync(w.ProjectId), "/revoke", new { })),
+        new(61, "POST", KmipClients + "/{clientId}/certificates", On("kmip", "generate-client-certificates"), async (api, w, _) =>
+            OnClient(await api.SharedKmipClientAsync(w.ProjectId), "/certificates", new { keyAlgorithm = "EC_prime256v1" })),
+        new(62, "GET", KmipClients + "/{clientId}/certificates", On("kmip", "read-clients"), async (api, w, _) =>
+            OnClient(await api.SharedKmipClientAsync(w.ProjectId), "/certificates")),
     ];
 
     public static MatrixRoute Route(int number) => Routes.Single(r => r.Number == number);
@@ -146,6 +164,10 @@ public static class PermissionMatrix
     private static MatrixRequest OnKey(string keyId, string suffix, object? body = null) => new(KeyApi.Key(keyId) + suffix, body, NoKey(keyId));
 
     private static string NoKey(string keyId) => $"Key with ID \"{keyId}\" not found";
+
+    /// <summary>A KMIP client route: non-members are told the client does not exist.</summary>
+    private static MatrixRequest OnClient(string clientId, string suffix, object? body = null) =>
+        new($"{KmipClients}/{clientId}{suffix}", body, $"KMIP client with ID '{clientId}' not found");
 
     private static string NoProject(string projectId) => $"Project with ID \"{projectId}\" not found";
 }

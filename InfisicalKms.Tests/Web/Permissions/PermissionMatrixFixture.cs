@@ -29,6 +29,8 @@ public sealed record MatrixWorld(
 public sealed class PermissionMatrixFixture : KmsWebApplicationFactory
 {
     private readonly Lazy<Task<MatrixWorld>> _world;
+    private readonly SemaphoreSlim _kmipGate = new(1, 1);
+    private string? _kmipClientId;
 
     public PermissionMatrixFixture()
     {
@@ -36,6 +38,33 @@ public sealed class PermissionMatrixFixture : KmsWebApplicationFactory
     }
 
     public Task<MatrixWorld> WorldAsync() => _world.Value;
+
+    /// <summary>KMIP on (certificates are issued only then), its listener on a free loopback port.</summary>
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Kms:Kmip:Enabled"] = "true",
+        ["Kms:Kmip:Port"] = "0",
+        ["Kms:Kmip:Host"] = "127.0.0.1",
+    };
+
+    /// <summary>A new KMIP client of <paramref name="projectId"/> (for cases that change or remove it).</summary>
+    public async Task<string> CreateKmipClientAsync(string projectId) =>
+        (string)(await AdminSendAsync(HttpMethod.Post, "/api/v1/kmip/clients",
+            new { projectId, name = KeyApi.UniqueName("kmip"), permissions = new[] { "get" } }))["id"]!;
+
+    /// <summary>One KMIP client of the target project for the cases that only read it or issue it certificates.</summary>
+    public async Task<string> SharedKmipClientAsync(string projectId)
+    {
+        await _kmipGate.WaitAsync();
+        try
+        {
+            return _kmipClientId ??= await CreateKmipClientAsync(projectId);
+        }
+        finally
+        {
+            _kmipGate.Release();
+        }
+    }
 
     public async Task<JsonObject> AdminSendAsync(HttpMethod method, string path, object? body = null)
     {

@@ -78,6 +78,9 @@ public static class SpecPermissions
 
     private static readonly string[] Operations = ["encrypt", "decrypt", "sign", "verify", "generate-mac", "verify-mac"];
 
+    /// <summary>Issue 16's KMIP client actions (Infisical's names); not in the spec, which offers no KMIP.</summary>
+    private static readonly string[] AllKmip = ["read-clients", "create-clients", "update-clients", "delete-clients", "generate-client-certificates"];
+
     /// <summary>Project role → "subject:action" grants (§9.3 for cmek, §9.4 for the other subjects).</summary>
     private static readonly Dictionary<string, HashSet<string>> Grants = new()
     {
@@ -86,13 +89,14 @@ public static class SpecPermissions
             .. AllCmek.Select(a => "cmek:" + a),
             "project:read", "project:delete", "identity:read", "identity:create", "identity:delete",
             "member:read", "member:create", "member:delete", "audit-logs:read",
+            .. AllKmip.Select(a => "kmip:" + a),
         ],
         ["member"] =
         [
             .. AllCmek.Where(a => a != "export-private-key").Select(a => "cmek:" + a),
-            "project:read", "identity:read", "member:read", "audit-logs:read",
+            "project:read", "identity:read", "member:read", "audit-logs:read", "kmip:read-clients",
         ],
-        ["viewer"] = ["cmek:read", "project:read", "identity:read", "member:read", "audit-logs:read"],
+        ["viewer"] = ["cmek:read", "project:read", "identity:read", "member:read", "audit-logs:read", "kmip:read-clients"],
         ["cryptographic-operator"] = [.. Operations.Select(a => "cmek:" + a), "project:read"],
         ["no-access"] = [],
     };
