@@ -20,6 +20,7 @@ public sealed class AuditEntry
         "targetIdentityId", "targetUserId", "role", "previousRole", "clientSecretId", "clientId", "email",
         "statusCode", "error", "prunedCount", "prunedBefore", "anchorHash", "action", "strategy",
         "clientName", "permissions", "serialNumber", "notAfter",   // KMIP clients (clientId is the KMIP client's ID there)
+        "protocol", "kmipOperation", "located", "revocationReason",   // operations over KMIP (KmipOperations)
     };
 
     private readonly Dictionary<string, string> _metadata = new(StringComparer.Ordinal);
