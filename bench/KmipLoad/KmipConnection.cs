@@ -53,7 +53,8 @@ internal sealed class KmipConnection : IAsyncDisposable
     {
         await _tls.WriteAsync(request, ct);
         byte[] response = await TtlvCodec.ReadMessageAsync(_tls, TtlvLimits.Default, ct)
-            ?? throw new EndOfStreamException("The server closed the connection instead of answering");
+            ?? throw new EndOfStreamException(
+                "The server closed the connection instead of answering (under TLS 1.3 a refused client certificate shows this way)");
         return TtlvCodec.Decode(response, TtlvLimits.Default);
     }
 

@@ -6,6 +6,12 @@ using InfisicalKms.Core.Kmip.Ttlv;
 using KmipLoad;
 
 // KMIP encrypt (or decrypt) load over mutual TLS; see LoadOptions.Usage. bench/kmip.sh runs it beside wrk.
+if (args is ["--help"] or ["-h"])
+{
+    Console.WriteLine(LoadOptions.Usage);
+    return 0;
+}
+
 LoadOptions options;
 try
 {
@@ -19,7 +25,18 @@ catch (ArgumentException error)
     return 2;
 }
 
-using var credentials = new ClientCredentials(options.CertificatePath, options.KeyPath, options.CaPath);
+ClientCredentials credentials;
+try
+{
+    credentials = new ClientCredentials(options.CertificatePath, options.KeyPath, options.CaPath);
+}
+catch (CryptographicException error)
+{
+    Console.Error.WriteLine($"Cannot read the client certificate, its key or the CA (PEM files expected): {error.Message}");
+    return 1;
+}
+
+using ClientCredentials owned = credentials;
 byte[] plaintext = RandomNumberGenerator.GetBytes(options.DataBytes);
 var connections = new List<KmipConnection>();
 byte[] request;
