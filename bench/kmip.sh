@@ -16,7 +16,7 @@
 # ROOT_ENCRYPTION_KEY (as bench/hotpath.sh starts it) and KMIP on a free loopback port. It is set up through the
 # REST API: bootstrap, a project, an AES-256-GCM key, a KMIP client with the encrypt and decrypt permissions and
 # its certificate. REST requests are plain HTTP on loopback with the bootstrap's machine identity token; KMIP
-# requests are KMIP 1.4 over mutual TLS, each on its own connection. Each load generator runs on one thread's
+# requests are KMIP 1.4 over mutual TLS, one request in flight per connection. Each load generator runs on one thread's
 # worth of processor (wrk -t1, platform-notes P23; KmipLoad with DOTNET_PROCESSOR_COUNT=1), on the same cores as
 # the server. Nothing here asserts a timing: the script prints the tables and the ratios and writes them to --out.
 set -euo pipefail
