@@ -36,16 +36,8 @@ while (( $# > 0 )); do
 done
 [ -n "$out" ] || out="bench/results/hotpath-$(date -u +%F).md"
 
-need=()
-command -v wrk >/dev/null || need+=(wrk)
-command -v jq >/dev/null || need+=(jq)
-command -v openssl >/dev/null || need+=(openssl)
-command -v python3 >/dev/null || need+=(python3)
-if (( ${#need[@]} > 0 )); then
-  echo "installing ${need[*]} ..."
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+source bench/lib.sh   # ensure_tools, free_port, start_kms, wait_up, bootstrap_kms, call, ratio, machine_summary
+ensure_tools wrk jq openssl python3
 
 # dotnet-gcdump measures the live managed heap (after a full collection) for the memory figure.
 export PATH="$PATH:$HOME/.dotnet/tools"
@@ -63,15 +55,9 @@ echo "publishing the product and the bare app (Release) ..."
 dotnet publish InfisicalKms.Web -c Release -o "$work/app" -nologo -clp:ErrorsOnly >/dev/null
 dotnet publish bench/BareApp -c Release -o "$work/bare" -nologo -clp:ErrorsOnly >/dev/null
 
-source bench/lib.sh   # free_port, wait_up
-
 kms="http://127.0.0.1:$(free_port)"
 bare="http://127.0.0.1:$(free_port)"
-mkdir -p "$work/data"
-(cd "$work/data" && ASPNETCORE_ENVIRONMENT=Production ROOT_ENCRYPTION_KEY=$(openssl rand -base64 32) \
-  exec dotnet "$work/app/InfisicalKms.Web.dll" --urls "$kms" >"$work/kms.log" 2>&1) &
-pids+=($!)
-kms_pid=$!
+start_kms "$work/app" "$work/data" "$kms" "$work/kms.log"
 (cd "$work" && exec dotnet "$work/bare/BareApp.dll" --urls "$bare" >"$work/bare.log" 2>&1) &
 pids+=($!)
 wait_up "$kms" "$work/kms.log"
@@ -79,18 +65,8 @@ wait_up "$bare" "$work/bare.log"
 # `dotnet` execs the app, so the server's PID is the subshell's; its RSS is what an operator sees.
 server_pid=$(pgrep -f -n "$work/app/InfisicalKms.Web.dll" || echo "$kms_pid")
 
-call() { # METHOD PATH [BODY]: the answer's JSON; stops the run on any non-2xx
-  local body
-  body=$(curl -sS -X "$1" "$kms$2" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-    ${3:+-d "$3"} -w '\n%{http_code}')
-  local status=${body##*$'\n'}
-  [[ $status == 2* ]] || { echo "$1 $2 answered $status: ${body%$'\n'*}" >&2; exit 1; }
-  printf '%s' "${body%$'\n'*}"
-}
-
 echo "setting up: bootstrap, a project, AES-256-GCM, ECC_NIST_P256 and RSA_4096 keys ..."
-token=$(curl -sSf -X POST "$kms/api/v1/admin/bootstrap" -H 'Content-Type: application/json' \
-  -d '{"email":"bench@example.com","password":"benchmark passphrase","organization":"Bench"}' | jq -r .identity.credentials.token)
+token=$(bootstrap_kms "$kms")
 project=$(call POST /api/v1/projects '{"projectName":"hot path"}' | jq -r .project.id)
 create_key() { call POST /api/v1/kms/keys "{\"projectId\":\"$project\",\"name\":\"$1\",\"keyUsage\":\"$2\",\"algorithm\":\"$3\"}" | jq -r .key.id; }
 aes=$(create_key aes encrypt-decrypt aes-256-gcm)
@@ -198,8 +174,7 @@ if (( keys > 0 )); then
   echo "  live managed heap: $heap_before MB before, $heap_after MB after"
 fi
 
-ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a / b:.2f}' if b else 'n/a')" "$1" "$2"; }
-machine="$cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
+machine=$(machine_summary)
 load_avg=$(cut -d' ' -f1-3 /proc/loadavg)
 mid=$(echo "$conns" | awk '{print $(NF > 1 ? NF - 1 : 1)}')
 
