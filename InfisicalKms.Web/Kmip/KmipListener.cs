@@ -188,13 +188,14 @@ public sealed class KmipListener(
         }
 
         Guid? clientId = null;
+        string refusal = "the handshake did not complete";
         var sslOptions = new SslServerAuthenticationOptions
         {
             ServerCertificateContext = _certificate,
             ClientCertificateRequired = true,
             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            RemoteCertificateValidationCallback = (_, certificate, _, _) => (clientId = Admit(certificate)) is not null,
+            RemoteCertificateValidationCallback = (_, certificate, _, _) => (clientId = Admit(certificate, out refusal)) is not null,
         };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         timeout.CancelAfter(HandshakeTimeout);
@@ -205,7 +206,7 @@ public sealed class KmipListener(
         }
         catch (Exception error) when (error is AuthenticationException or IOException or OperationCanceledException)
         {
-            logger.LogInformation("KMIP handshake from {Remote} refused: {Reason}", remote, clientId is null ? "no valid client certificate" : error.GetType().Name);
+            logger.LogInformation("KMIP handshake from {Remote} refused: {Reason}", remote, clientId is null ? refusal : error.GetType().Name);
             return null;
         }
     }
@@ -214,25 +215,30 @@ public sealed class KmipListener(
     /// The client a certificate belongs to: issued by this instance's KMIP CA, within its validity, for clientAuth,
     /// and on record for a client that is not revoked. Null refuses the handshake.
     /// </summary>
-    private Guid? Admit(X509Certificate? presented)
+    /// <param name="refusal">Why the certificate was refused, for the log (never the certificate itself).</param>
+    private Guid? Admit(X509Certificate? presented, out string refusal)
     {
         if (presented is null)
         {
+            refusal = "no client certificate";
             return null;
         }
 
         using X509Certificate2 certificate = X509CertificateLoader.LoadCertificate(presented.GetRawCertData());
         if (!authority.IsValidClientCertificate(certificate, clock.GetUtcNow()))
         {
+            refusal = "the client certificate is not one of this instance's KMIP CA, is outside its validity, or is not for client authentication";
             return null;
         }
 
         byte[] thumbprint = SHA256.HashData(certificate.RawData);
         using KmsDbContext db = dbFactory.CreateDbContext();
-        return db.KmipCertificates.AsNoTracking()
+        Guid? clientId = db.KmipCertificates.AsNoTracking()
             .Where(c => c.Thumbprint == thumbprint)
             .Join(db.KmipClients.AsNoTracking().Where(k => k.RevokedAt == null), c => c.ClientId, k => k.Id, (c, k) => (Guid?)k.Id)
             .FirstOrDefault();
+        refusal = clientId is null ? "the certificate's KMIP client was revoked or deleted" : "";
+        return clientId;
     }
 
     private async Task RenewCertificateAsync(CancellationToken ct)
