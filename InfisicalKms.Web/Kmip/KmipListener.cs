@@ -156,8 +156,18 @@ public sealed class KmipListener(
                     return;   // the client closed the connection
                 }
 
-                KmipServer.Reply reply = await server.HandleAsync(clientId.Value, origin, message, limits, stopping);
-                await tls.WriteAsync(reply.Message, stopping);
+                KmipServer.Reply reply;
+                try
+                {
+                    reply = await server.HandleAsync(clientId.Value, origin, message, limits, stopping);
+                    await tls.WriteAsync(reply.Message, stopping);
+                }
+                finally
+                {
+                    CryptographicOperations.ZeroMemory(message);   // a Register carries key material, an Encrypt plaintext
+                }
+
+                CryptographicOperations.ZeroMemory(reply.Message);   // a Get answers with key material, a Decrypt with plaintext
                 if (reply.Close)
                 {
                     return;
