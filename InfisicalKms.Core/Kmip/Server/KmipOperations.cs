@@ -142,8 +142,10 @@ public sealed partial class KmipOperations(
     public static KmipState StateOf(KmsKey key, KmipKeyState? state) =>
         state?.State ?? (key.IsDisabled ? KmipState.Deactivated : KmipState.Active);
 
-    private static Task<Project> ProjectAsync(KmsDbContext db, KmipCaller caller, CancellationToken ct) =>
-        db.Projects.AsNoTracking().FirstAsync(p => p.Id == caller.ProjectId, ct);
+    /// <summary>The client's project; gone only when it was deleted while the client's connection was open.</summary>
+    private static async Task<Project> ProjectAsync(KmsDbContext db, KmipCaller caller, CancellationToken ct) =>
+        await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == caller.ProjectId, ct)
+            ?? throw new KmipException(KmipResultReason.PermissionDenied, "This KMIP client's project has been deleted");
 
     /// <summary>A free key name made from the KMIP name: a slug, with part of the key's ID when the slug is taken.</summary>
     private static async Task<string> KeyNameAsync(KmsDbContext db, Guid projectId, string? kmipName, Guid keyId, CancellationToken ct)
