@@ -60,9 +60,14 @@ public sealed class KmipClientService(
     /// <summary>A page of the project's clients by name; <see cref="ListKmipClientsRequest.Search"/> matches part of the name.</summary>
     public async Task<KmipClientPage> ListAsync(Actor actor, ListKmipClientsRequest request, CancellationToken ct)
     {
-        if (request.Offset < 0 || request.Limit is < 1 or > 100)
+        if (request.Offset < 0)
         {
-            throw new KmsValidationException(request.Offset < 0 ? "offset" : "limit", "Out of range");
+            throw new KmsValidationException("offset", "Number must be greater than or equal to 0");
+        }
+
+        if (request.Limit is < 1 or > 100)
+        {
+            throw new KmsValidationException("limit", request.Limit < 1 ? "Number must be greater than or equal to 1" : "Number must be less than or equal to 100");
         }
 
         await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
