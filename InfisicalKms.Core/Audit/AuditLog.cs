@@ -96,6 +96,29 @@ public sealed class AuditLog(IAuditSink writer, TimeProvider clock, KmsMetrics m
         }
     }
 
+    /// <summary>
+    /// Saves like <see cref="SaveAsync(AuditEntry, KmsDbContext, CancellationToken)"/>; when the save loses a
+    /// unique-index race (a concurrent create or rename took the name) and <paramref name="nameTaken"/> confirms
+    /// it, the error is <paramref name="duplicate"/>'s instead of the database's.
+    /// </summary>
+    public async Task SaveUniqueAsync(
+        AuditEntry entry, KmsDbContext db, Func<CancellationToken, Task<bool>> nameTaken, Func<Exception> duplicate, CancellationToken ct)
+    {
+        try
+        {
+            await SaveAsync(entry, db, ct);
+        }
+        catch (Microsoft.EntityFrameworkCore.DbUpdateException)
+        {
+            if (await nameTaken(ct))
+            {
+                throw duplicate();
+            }
+
+            throw;
+        }
+    }
+
     /// <summary>For callers that commit their own transaction after <see cref="SaveAsync(AuditEntry, KmsDbContext, CancellationToken)"/>.</summary>
     public static void MarkCommitted(params IEnumerable<AuditEntry> entries)
     {

@@ -187,21 +187,8 @@ public sealed class KeyService(IDbContextFactory<KmsDbContext> dbFactory, Envelo
     private static KmsBadRequestException DuplicateName(string name, string projectId) =>
         new($"A KMS key with the name \"{name}\" already exists for the project with ID \"{projectId}\"");
 
-    /// <summary>Saves; losing a unique-index race to a concurrent create or rename becomes the duplicate-name error.</summary>
-    private async Task SaveUniqueAsync(KmsDbContext db, AuditEntry entry, KmsKey key, string projectId, CancellationToken ct)
-    {
-        try
-        {
-            await audit.SaveAsync(entry, db, ct);
-        }
-        catch (DbUpdateException)
-        {
-            if (await db.Keys.AsNoTracking().AnyAsync(k => k.ProjectId == key.ProjectId && k.Name == key.Name && k.Id != key.Id, ct))
-            {
-                throw DuplicateName(key.Name, projectId);
-            }
-
-            throw;
-        }
-    }
+    private Task SaveUniqueAsync(KmsDbContext db, AuditEntry entry, KmsKey key, string projectId, CancellationToken ct) =>
+        audit.SaveUniqueAsync(entry, db,
+            c => db.Keys.AsNoTracking().AnyAsync(k => k.ProjectId == key.ProjectId && k.Name == key.Name && k.Id != key.Id, c),
+            () => DuplicateName(key.Name, projectId), ct);
 }

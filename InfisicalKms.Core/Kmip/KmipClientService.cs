@@ -234,21 +234,8 @@ public sealed class KmipClientService(
     private static KmsBadRequestException DuplicateName(string name, string projectId) =>
         new($"A KMIP client with the name \"{name}\" already exists for the project with ID \"{projectId}\"");
 
-    /// <summary>Saves; losing a unique-index race to a concurrent create or rename becomes the duplicate-name error.</summary>
-    private async Task SaveUniqueAsync(KmsDbContext db, AuditEntry entry, KmipClient client, string projectId, CancellationToken ct)
-    {
-        try
-        {
-            await audit.SaveAsync(entry, db, ct);
-        }
-        catch (DbUpdateException)
-        {
-            if (await db.KmipClients.AsNoTracking().AnyAsync(c => c.ProjectId == client.ProjectId && c.Name == client.Name && c.Id != client.Id, ct))
-            {
-                throw DuplicateName(client.Name, projectId);
-            }
-
-            throw;
-        }
-    }
+    private Task SaveUniqueAsync(KmsDbContext db, AuditEntry entry, KmipClient client, string projectId, CancellationToken ct) =>
+        audit.SaveUniqueAsync(entry, db,
+            c => db.KmipClients.AsNoTracking().AnyAsync(k => k.ProjectId == client.ProjectId && k.Name == client.Name && k.Id != client.Id, c),
+            () => DuplicateName(client.Name, projectId), ct);
 }
