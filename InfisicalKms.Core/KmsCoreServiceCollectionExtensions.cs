@@ -61,6 +61,7 @@ public static class KmsCoreServiceCollectionExtensions
         services.AddSingleton<IAuditSink>(sp => sp.GetRequiredService<AuditWriter>());
         services.AddSingleton<AuditLog>();
         services.AddSingleton<AuditLogService>();
+        services.AddSingleton<Usage.KeyUsageService>();
         services.AddSingleton<AuditRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditRetention>());
         services.AddSingleton<IPasswordHasher<KmsUser>, PasswordHasher<KmsUser>>();

@@ -13,6 +13,9 @@ public sealed record AuditQuery(
 
 public sealed record AuditPage(IReadOnlyList<AuditEvent> Events, int TotalCount);
 
+/// <summary>A key that no longer exists, with the name its deletion record gave it.</summary>
+public sealed record DeletedKey(Guid Id, string Name, DateTime DeletedAt);
+
 /// <summary>
 /// The result of walking a chain (spec §10.7.2). <see cref="Problem"/> says in words what failed, for people;
 /// it is not part of the API response.
@@ -38,6 +41,45 @@ public sealed class AuditLogService(IDbContextFactory<KmsDbContext> dbFactory)
         await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
         (Project project, _) = await ProjectAccess.RequireProjectAsync(db, actor, projectId, ct, Permission.ReadAuditLogs);
         return await VerifyChainAsync(db, project.Id, ct);
+    }
+
+    /// <summary>
+    /// The keys of the project that have been deleted, newest deletion first, with the names their deletion
+    /// records kept: the audit log's pages name a deleted key by them.
+    /// </summary>
+    public async Task<IReadOnlyList<DeletedKey>> DeletedKeysAsync(Actor actor, string projectId, CancellationToken ct)
+    {
+        await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
+        (Project project, _) = await ProjectAccess.RequireProjectAsync(db, actor, projectId, ct, Permission.ReadAuditLogs);
+        return await DeletedKeysAsync(db, project.Id, null, ct);
+    }
+
+    /// <summary>The names <paramref name="keyIds"/> had when they were deleted (those that were).</summary>
+    internal static async Task<IReadOnlyDictionary<Guid, string>> DeletedKeyNamesAsync(
+        KmsDbContext db, Guid projectId, IReadOnlyCollection<Guid> keyIds, CancellationToken ct) =>
+        keyIds.Count == 0
+            ? new Dictionary<Guid, string>()
+            : (await DeletedKeysAsync(db, projectId, keyIds, ct)).ToDictionary(k => k.Id, k => k.Name);
+
+    /// <remarks>
+    /// Deletion records are indexed on their own (<c>IX_AuditEvents_DeletedKeys</c>, partial on the event type),
+    /// so this reads only them, however long the project's log.
+    /// </remarks>
+    private static async Task<IReadOnlyList<DeletedKey>> DeletedKeysAsync(
+        KmsDbContext db, Guid projectId, IReadOnlyCollection<Guid>? keyIds, CancellationToken ct)
+    {
+        IQueryable<AuditEvent> deletions = db.AuditEvents.AsNoTracking()
+            .Where(e => e.ProjectId == projectId && e.EventType == AuditEventTypes.DeleteKey && e.KeyId != null && e.Outcome == "success");
+        if (keyIds is not null)
+        {
+            deletions = deletions.Where(e => keyIds.Contains(e.KeyId!.Value));
+        }
+
+        var records = await deletions.Select(e => new { KeyId = e.KeyId!.Value, e.Metadata, e.CreatedAt }).ToListAsync(ct);
+        return [.. records
+            .GroupBy(r => r.KeyId).Select(g => g.MaxBy(r => r.CreatedAt)!)
+            .OrderByDescending(r => r.CreatedAt)
+            .Select(r => new DeletedKey(r.KeyId, r.Metadata.GetValueOrDefault("keyName") ?? r.KeyId.ToString(), DateTime.SpecifyKind(r.CreatedAt, DateTimeKind.Utc)))];
     }
 
     /// <summary>The organization chain (logins, tokens, identities, project deletion): organization admins only.</summary>

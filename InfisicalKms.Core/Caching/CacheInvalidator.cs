@@ -36,6 +36,8 @@ public sealed partial class CacheInvalidator(CacheGenerations generations) : DbC
         ["RootKey"] = CacheScopes.Keys,
         ["AuditEvents"] = CacheScopes.None,
         ["AuditChainHeads"] = CacheScopes.None,
+        ["KeyUsageHours"] = CacheScopes.None,   // kept by triggers on AuditEvents (KeyUsageCounts); read by usage reports only
+        ["KeyUsageActorHours"] = CacheScopes.None,
         ["ClientSecrets"] = CacheScopes.None,
         ["AspNetUserTokens"] = CacheScopes.None,
         ["AspNetUserClaims"] = CacheScopes.None,

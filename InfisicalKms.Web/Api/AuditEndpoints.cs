@@ -59,7 +59,7 @@ public static partial class AuditEndpoints
     }
 
     /// <summary>An RFC 3339 date-time with <c>Z</c> or a numeric offset (spec §1.6), as UTC.</summary>
-    private static DateTime? DateTimeParameter(RequestValidator v, string field, string? text)
+    internal static DateTime? DateTimeParameter(RequestValidator v, string field, string? text)
     {
         if (text is null)
         {

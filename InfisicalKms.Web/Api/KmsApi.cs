@@ -9,8 +9,8 @@ public static class KmsApi
 
         RouteGroupBuilder api = app.MapGroup("/api/v1").AddEndpointFilter<KmsAuthFilter>().WithTags("KMS");
         api.MapGroup("/kms/keys").MapKeyEndpoints().MapImportEndpoints().MapBulkEndpoints();
-        api.MapGroup("/kms/keys/{keyId}").MapCryptoEndpoints().MapLifecycleEndpoints().MapMacEndpoints().MapBatchEndpoints();
-        api.MapGroup("/projects").MapProjectEndpoints().MapAuditEndpoints();
+        api.MapGroup("/kms/keys/{keyId}").MapCryptoEndpoints().MapLifecycleEndpoints().MapMacEndpoints().MapBatchEndpoints().MapKeyUsageEndpoints();
+        api.MapGroup("/projects").MapProjectEndpoints().MapAuditEndpoints().MapProjectUsageEndpoints();
         api.MapGroup("/organizations").MapOrganizationAuditEndpoints();
         api.MapIdentityEndpoints();
         api.MapKmipEndpoints();
