@@ -215,6 +215,7 @@ public static class DatabaseCopy
         }
 
         await RequireKeyCountsAsync(to, ct);
+        await RequireUsageCountsAsync(to, ct);
         (int chains, long records, List<string> warnings) = await VerifyChainsAsync(from, to, ct);
         await writing.CommitAsync(ct);
         return new DatabaseCopyResult(tables, chains, records, warnings);
@@ -316,6 +317,27 @@ public static class DatabaseCopy
         if (wrong > 0)
         {
             throw new InvalidOperationException($"The key counts of {wrong} project(s) (ProjectKeyCounts) do not match their keys.");
+        }
+    }
+
+    /// <summary>
+    /// The hourly usage counts (<c>KeyUsageHours</c>, <c>KeyUsageActorHours</c>) are not copied either: the target's
+    /// triggers counted each audit record as it was inserted. Checks that both add up to the usage records copied.
+    /// </summary>
+    private const string CountUsageRecordsSql = $"""
+        SELECT COUNT(*) AS "Value" FROM "AuditEvents"
+        WHERE "KeyId" IS NOT NULL AND "ProjectId" IS NOT NULL AND "EventType" IN ({Migrations.KeyUsageCounts.EventTypeList})
+        """;
+
+    private static async Task RequireUsageCountsAsync(KmsDbContext to, CancellationToken ct)
+    {
+        long records = await to.Database.SqlQueryRaw<long>(CountUsageRecordsSql).SingleAsync(ct);
+        long hours = await to.Database.SqlQueryRaw<long>("""SELECT CAST(COALESCE(SUM("Count"), 0) AS BIGINT) AS "Value" FROM "KeyUsageHours" """).SingleAsync(ct);
+        long actors = await to.Database.SqlQueryRaw<long>("""SELECT CAST(COALESCE(SUM("Count"), 0) AS BIGINT) AS "Value" FROM "KeyUsageActorHours" """).SingleAsync(ct);
+        if (hours != records || actors != records)
+        {
+            throw new InvalidOperationException(
+                $"The key usage counts (KeyUsageHours {hours}, KeyUsageActorHours {actors}) do not match the {records} usage records copied.");
         }
     }
 
