@@ -211,9 +211,23 @@ export async function noDialog(page) {
   await page.waitForFunction(() => document.querySelectorAll('.mud-dialog').length === 0);
 }
 
-/** Presses Escape in the open dialog and waits until it is gone: every dialog closes on Escape. */
+/**
+ * Presses Escape in the open dialog and waits until it is gone: every dialog closes on Escape. The dialog hears
+ * Escape only while the focus is inside it, so this first checks that the dialog has taken the focus, as a
+ * keyboard user needs it to, and says where the focus is when it has not.
+ */
 export async function closeWithEscape(page) {
   const count = await page.locator('.mud-dialog').count();
+  await page.waitForFunction(() => {
+    const dialogs = document.querySelectorAll('.mud-dialog-container');
+    return dialogs.length > 0 && dialogs[dialogs.length - 1].contains(document.activeElement);
+  }, null, { timeout: 10_000 }).catch(async () => {
+    const focused = await page.evaluate(() => {
+      const e = document.activeElement;
+      return e ? `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''} "${(e.getAttribute('aria-label') ?? e.textContent ?? '').trim().slice(0, 40)}"` : 'nothing';
+    });
+    throw new Error(`the open dialog does not have the focus (${focused} has it), so Escape cannot close it`);
+  });
   await page.keyboard.press('Escape');
   await page.waitForFunction((n) => document.querySelectorAll('.mud-dialog').length < n, count);
 }
