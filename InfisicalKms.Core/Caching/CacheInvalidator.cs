@@ -38,6 +38,8 @@ public sealed partial class CacheInvalidator(CacheGenerations generations) : DbC
         ["AuditChainHeads"] = CacheScopes.None,
         ["KeyUsageHours"] = CacheScopes.None,   // kept by triggers on AuditEvents (KeyUsageCounts); read by usage reports only
         ["KeyUsageActorHours"] = CacheScopes.None,
+        ["KeyUsageDays"] = CacheScopes.None,
+        ["KeyUsageActorDays"] = CacheScopes.None,
         ["ClientSecrets"] = CacheScopes.None,
         ["AspNetUserTokens"] = CacheScopes.None,
         ["AspNetUserClaims"] = CacheScopes.None,

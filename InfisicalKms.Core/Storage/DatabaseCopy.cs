@@ -321,25 +321,35 @@ public static class DatabaseCopy
     }
 
     /// <summary>
-    /// The hourly usage counts (<c>KeyUsageHours</c>, <c>KeyUsageActorHours</c>) are not copied either: the target's
-    /// triggers counted each audit record as it was inserted. Checks that both add up to the usage records copied.
+    /// The key usage counts (<c>KeyUsageHours</c>, <c>KeyUsageActorHours</c> and their daily twins) are not copied
+    /// either: the target's triggers counted each audit record as it was inserted. Checks that each adds up to the
+    /// usage records copied.
     /// </summary>
+    private static async Task RequireUsageCountsAsync(KmsDbContext to, CancellationToken ct)
+    {
+        long records = await to.Database.SqlQueryRaw<long>(CountUsageRecordsSql).SingleAsync(ct);
+        foreach ((string table, string sum) in UsageCountSums)
+        {
+            long counted = await to.Database.SqlQueryRaw<long>(sum).SingleAsync(ct);
+            if (counted != records)
+            {
+                throw new InvalidOperationException($"The key usage counts in {table} ({counted}) do not match the {records} usage records copied.");
+            }
+        }
+    }
+
     private const string CountUsageRecordsSql = $"""
         SELECT COUNT(*) AS "Value" FROM "AuditEvents"
         WHERE "KeyId" IS NOT NULL AND "ProjectId" IS NOT NULL AND "EventType" IN ({Migrations.KeyUsageCounts.EventTypeList})
         """;
 
-    private static async Task RequireUsageCountsAsync(KmsDbContext to, CancellationToken ct)
-    {
-        long records = await to.Database.SqlQueryRaw<long>(CountUsageRecordsSql).SingleAsync(ct);
-        long hours = await to.Database.SqlQueryRaw<long>("""SELECT CAST(COALESCE(SUM("Count"), 0) AS BIGINT) AS "Value" FROM "KeyUsageHours" """).SingleAsync(ct);
-        long actors = await to.Database.SqlQueryRaw<long>("""SELECT CAST(COALESCE(SUM("Count"), 0) AS BIGINT) AS "Value" FROM "KeyUsageActorHours" """).SingleAsync(ct);
-        if (hours != records || actors != records)
-        {
-            throw new InvalidOperationException(
-                $"The key usage counts (KeyUsageHours {hours}, KeyUsageActorHours {actors}) do not match the {records} usage records copied.");
-        }
-    }
+    private static readonly (string Table, string Sum)[] UsageCountSums =
+    [
+        ("KeyUsageHours", """SELECT CAST(COALESCE(SUM("Count"), 0) AS BIGINT) AS "Value" FROM "KeyUsageHours" """),
+        ("KeyUsageActorHours", """SELECT CAST(COALESCE(SUM("Count"), 0) AS BIGINT) AS "Value" FROM "KeyUsageActorHours" """),
+        ("KeyUsageDays", """SELECT CAST(COALESCE(SUM("Count"), 0) AS BIGINT) AS "Value" FROM "KeyUsageDays" """),
+        ("KeyUsageActorDays", """SELECT CAST(COALESCE(SUM("Count"), 0) AS BIGINT) AS "Value" FROM "KeyUsageActorDays" """),
+    ];
 
     /// <summary>
     /// Walks every chain on the target. A chain that fails there must fail the same way in the source: the copy

@@ -10,9 +10,9 @@ using Microsoft.EntityFrameworkCore;
 namespace InfisicalKms.Core.Usage;
 
 /// <summary>
-/// How much each key is used, by whom and with what outcome: read from the hourly counts the database keeps
-/// from the audit log (the <c>KeyUsageCounts</c> migrations), never from the records themselves, so a 30-day
-/// chart of a project with a million records sums a few thousand rows. Reads need <c>read</c> on
+/// How much each key is used, by whom and with what outcome: read from the hourly and daily counts the database
+/// keeps from the audit log (the <c>KeyUsageCounts</c> migrations), never from the records themselves, so a
+/// 30-day chart of a project with a million records sums a few thousand rows. Reads need <c>read</c> on
 /// <c>audit-logs</c>, like the audit log they summarise, and are not themselves audited.
 /// </summary>
 public sealed class KeyUsageService(IDbContextFactory<KmsDbContext> dbFactory, TimeProvider clock)
@@ -46,7 +46,7 @@ public sealed class KeyUsageService(IDbContextFactory<KmsDbContext> dbFactory, T
         KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, audit: null, ct, [Permission.ReadAuditLogs]);
         UsageSeries series = await SeriesAsync(db, Scope.Key, key.Id, from, to, query.Bucket, ct);
         DateTime? lastUsed = await db.Database.SqlQuery<DateTime?>($"""
-            SELECT MAX("LastAt") AS "Value" FROM "KeyUsageHours" WHERE "KeyId" = {key.Id} AND "Outcome" = 'success'
+            SELECT MAX("LastAt") AS "Value" FROM "KeyUsageDays" WHERE "KeyId" = {key.Id} AND "Outcome" = 'success'
             """).SingleAsync(ct);
         return new KeyUsageReport(key.Id, key.ProjectId, key.Name, series, Utc(lastUsed));
     }
@@ -59,12 +59,12 @@ public sealed class KeyUsageService(IDbContextFactory<KmsDbContext> dbFactory, T
         (Project project, _) = await ProjectAccess.RequireProjectAsync(db, actor, projectId, ct, Permission.ReadAuditLogs);
         UsageSeries series = await SeriesAsync(db, Scope.Project, project.Id, from, to, query.Bucket, ct);
 
-        List<KeyRow> rows = await db.Database.SqlQuery<KeyRow>($"""
+        List<KeyRow> rows = await db.Database.SqlQuery<KeyRow>(Sql(Scope.Project, query.Bucket, """
             SELECT "KeyId", "EventType", "Outcome", CAST(SUM("Count") AS BIGINT) AS "Count",
                 MAX(CASE WHEN "Outcome" = 'success' THEN "LastAt" END) AS "LastAt"
-            FROM "KeyUsageHours" WHERE "ProjectId" = {project.Id} AND "HourStart" >= {from} AND "HourStart" < {to}
+            FROM "@usage" WHERE "@scope" = {0} AND "@start" >= {1} AND "@start" < {2}
             GROUP BY "KeyId", "EventType", "Outcome"
-            """).ToListAsync(ct);
+            """, project.Id, from, to)).ToListAsync(ct);
         List<(Guid KeyId, Dictionary<string, OutcomeCounts> Operations, DateTime? LastUsed)> keys = [.. rows
             .GroupBy(r => r.KeyId)
             .Select(g => (g.Key, Count(g.Select(r => (r.EventType, r.Outcome, r.Count))), Utc(g.Max(r => r.LastAt))))
@@ -95,7 +95,7 @@ public sealed class KeyUsageService(IDbContextFactory<KmsDbContext> dbFactory, T
         DateTime cutoffHour = UsageWindow.Floor(cutoff, UsageBucket.Hour);
         List<AttentionRow> unused = await db.Database.SqlQuery<AttentionRow>($"""
             SELECT k."Id" AS "KeyId", k."Name" AS "Name", k."CreatedAt" AS "CreatedAt",
-                (SELECT MAX(u."LastAt") FROM "KeyUsageHours" u WHERE u."KeyId" = k."Id" AND u."Outcome" = 'success') AS "LastUsedAt"
+                (SELECT MAX(u."LastAt") FROM "KeyUsageDays" u WHERE u."KeyId" = k."Id" AND u."Outcome" = 'success') AS "LastUsedAt"
             FROM "Keys" k
             WHERE k."ProjectId" = {project.Id} AND k."IsDisabled" = {false} AND k."CreatedAt" < {cutoff}
                 AND NOT EXISTS (SELECT 1 FROM "KeyUsageHours" u
@@ -139,27 +139,27 @@ public sealed class KeyUsageService(IDbContextFactory<KmsDbContext> dbFactory, T
     private static async Task<UsageSeries> SeriesAsync(
         KmsDbContext db, Scope scope, Guid id, DateTime from, DateTime to, UsageBucket bucket, CancellationToken ct)
     {
-        List<HourRow> hours = await db.Database.SqlQuery<HourRow>(Sql(scope, """
-            SELECT "HourStart", "EventType", "Outcome", CAST(SUM("Count") AS BIGINT) AS "Count"
-            FROM "KeyUsageHours" WHERE "@scope" = {0} AND "HourStart" >= {1} AND "HourStart" < {2}
-            GROUP BY "HourStart", "EventType", "Outcome"
+        List<BucketRow> hours = await db.Database.SqlQuery<BucketRow>(Sql(scope, bucket, """
+            SELECT "@start" AS "Start", "EventType", "Outcome", CAST(SUM("Count") AS BIGINT) AS "Count"
+            FROM "@usage" WHERE "@scope" = {0} AND "@start" >= {1} AND "@start" < {2}
+            GROUP BY "@start", "EventType", "Outcome"
             """, id, from, to)).ToListAsync(ct);
-        List<FailureRow> failures = await db.Database.SqlQuery<FailureRow>(Sql(scope, """
+        List<FailureRow> failures = await db.Database.SqlQuery<FailureRow>(Sql(scope, bucket, """
             SELECT "Error", CAST(SUM("Count") AS BIGINT) AS "Count"
-            FROM "KeyUsageHours" WHERE "@scope" = {0} AND "HourStart" >= {1} AND "HourStart" < {2} AND "Outcome" = 'failure'
+            FROM "@usage" WHERE "@scope" = {0} AND "@start" >= {1} AND "@start" < {2} AND "Outcome" = 'failure'
             GROUP BY "Error"
             """, id, from, to)).ToListAsync(ct);
-        List<ActorRow> actors = await db.Database.SqlQuery<ActorRow>(Sql(scope, """
+        List<ActorRow> actors = await db.Database.SqlQuery<ActorRow>(Sql(scope, bucket, """
             SELECT "ActorType", "ActorId", MAX("ActorName") AS "ActorName",
                 CAST(SUM("Count") AS BIGINT) AS "Count", CAST(SUM("FailureCount") AS BIGINT) AS "FailureCount", MAX("LastAt") AS "LastAt"
-            FROM "KeyUsageActorHours" WHERE "@scope" = {0} AND "HourStart" >= {1} AND "HourStart" < {2}
+            FROM "@actors" WHERE "@scope" = {0} AND "@start" >= {1} AND "@start" < {2}
             GROUP BY "ActorType", "ActorKey", "ActorId"
             ORDER BY 4 DESC, 3
             LIMIT {3}
             """, id, from, to, MaxTopActors)).ToListAsync(ct);
 
         var buckets = new List<UsageBucketCounts>();
-        ILookup<DateTime, HourRow> byBucket = hours.ToLookup(h => UsageWindow.Floor(Utc(h.HourStart), bucket));
+        ILookup<DateTime, BucketRow> byBucket = hours.ToLookup(h => Utc(h.Start));
         for (DateTime start = from; start < to; start = UsageWindow.Next(start, bucket))
         {
             buckets.Add(new UsageBucketCounts(start, Count(byBucket[start].Select(h => (h.EventType, h.Outcome, h.Count)))));
@@ -218,9 +218,21 @@ public sealed class KeyUsageService(IDbContextFactory<KmsDbContext> dbFactory, T
 
     private static DateTime? Utc(DateTime? value) => value is { } v ? Utc(v) : null;
 
-    /// <summary>A query over one key's or one project's counts: <c>"@scope"</c> names the column, never a value.</summary>
-    private static FormattableString Sql(Scope scope, string format, params object[] arguments) =>
-        FormattableStringFactory.Create(format.Replace("@scope", scope == Scope.Key ? "KeyId" : "ProjectId", StringComparison.Ordinal), arguments);
+    /// <summary>
+    /// A query over one key's or one project's counts by hour or by day: <c>"@scope"</c>, <c>"@usage"</c>,
+    /// <c>"@actors"</c> and <c>"@start"</c> name a column or a table, never a value. A window by day is whole days
+    /// (<see cref="UsageWindow.Resolve"/>), so it reads the daily tables alone: some 24 times fewer rows.
+    /// </summary>
+    private static FormattableString Sql(Scope scope, UsageBucket bucket, string format, params object[] arguments)
+    {
+        bool days = bucket == UsageBucket.Day;
+        string sql = format
+            .Replace("@scope", scope == Scope.Key ? "KeyId" : "ProjectId", StringComparison.Ordinal)
+            .Replace("@usage", days ? "KeyUsageDays" : "KeyUsageHours", StringComparison.Ordinal)
+            .Replace("@actors", days ? "KeyUsageActorDays" : "KeyUsageActorHours", StringComparison.Ordinal)
+            .Replace("@start", days ? "DayStart" : "HourStart", StringComparison.Ordinal);
+        return FormattableStringFactory.Create(sql, arguments);
+    }
 
     private enum Scope
     {
@@ -228,9 +240,9 @@ public sealed class KeyUsageService(IDbContextFactory<KmsDbContext> dbFactory, T
         Project,
     }
 
-    private sealed class HourRow
+    private sealed class BucketRow
     {
-        public DateTime HourStart { get; set; }
+        public DateTime Start { get; set; }
 
         public string EventType { get; set; } = "";
 
