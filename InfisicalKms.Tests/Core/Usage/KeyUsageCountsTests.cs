@@ -7,6 +7,9 @@ using InfisicalKms.Core.Usage;
 using InfisicalKms.Tests.TestSupport;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore.Migrations.Operations;
+using PostgresMigration = InfisicalKms.Core.Storage.Migrations.Postgres.KeyUsageCounts;
 using SqliteMigration = InfisicalKms.Core.Storage.Migrations.KeyUsageCounts;
 
 namespace InfisicalKms.Tests.Core.Usage;
@@ -14,7 +17,8 @@ namespace InfisicalKms.Tests.Core.Usage;
 /// <summary>
 /// The hourly counts the database keeps from the audit log (<c>KeyUsageCounts</c> migrations), read through
 /// <see cref="KeyUsageService"/>: records of past hours, written with the times chosen here, land in their UTC
-/// hour and day; and the triggers count exactly the event types of <see cref="KeyUsageOperations"/>.
+/// hour and day; the triggers count exactly the event types of <see cref="KeyUsageOperations"/>; and the
+/// migration's backfill of older records gives the same rows as the triggers.
 /// </summary>
 public sealed partial class KeyUsageCountsTests(CoreTestHost core) : IClassFixture<CoreTestHost>
 {
@@ -75,6 +79,57 @@ public sealed partial class KeyUsageCountsTests(CoreTestHost core) : IClassFixtu
         Assert.Equal(KeyUsageOperations.EventTypes.Count, KeyUsageOperations.Names.Distinct().Count());
     }
 
+    [Fact]
+    public async Task Backfill_OfTheMigration_GivesTheSameCountsAsTheTriggers()
+    {
+        Project project = await core.CreateProjectAsync("Backfill " + Guid.NewGuid().ToString("N")[..8]);
+        KmsKey key = await core.CreateKeyAsync(project, "backfill", KeyAlgorithm.Aes256Gcm);
+        AuditEvent byName = UsageRecords.Of(core, key, AuditEventTypes.Encrypt, Utc("2024-05-06T07:08:09.123"), (Guid.Empty, "kmip-app"));
+        (byName.ActorType, byName.ActorId) = ("kmip-client", null);
+        await UsageRecords.SaveAsync(core, byName,
+            UsageRecords.Of(core, key, AuditEventTypes.Encrypt, Utc("2024-05-06T07:30:00"), (Guid.NewGuid(), "carol")),
+            UsageRecords.Of(core, key, AuditEventTypes.Sign, Utc("2024-05-06T07:59:59.999"), (Guid.NewGuid(), "dave"), error: "BadRequest"),
+            UsageRecords.Of(core, key, AuditEventTypes.Rewrap, Utc("2024-05-06T08:00:00"), (Guid.NewGuid(), "erin")));
+        await using KmsDbContext db = await core.Services.GetRequiredService<IDbContextFactory<KmsDbContext>>().CreateDbContextAsync();
+        (List<string> hours, List<string> actors) counted = await CountRowsAsync(db);
+        Assert.Contains(counted.actors, a => a.Contains("kmip-client name:kmip-app", StringComparison.Ordinal));
+
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        await db.Database.ExecuteSqlRawAsync("""DELETE FROM "KeyUsageHours"; DELETE FROM "KeyUsageActorHours";""");
+        Migration migration = db.Database.IsPostgres() ? new PostgresMigration() : new SqliteMigration();
+        migration.ActiveProvider = db.Database.ProviderName!;
+        List<string> backfill = [.. migration.UpOperations.OfType<SqlOperation>().Select(o => o.Sql.Trim())
+            .Where(sql => sql.StartsWith("INSERT INTO", StringComparison.Ordinal))];
+        Assert.NotEmpty(backfill);
+        foreach (string sql in backfill)
+        {
+            await db.Database.ExecuteSqlRawAsync(sql);
+        }
+
+        (List<string> hours, List<string> actors) backfilled = await CountRowsAsync(db);
+        await transaction.RollbackAsync();
+
+        Assert.Equal(counted.hours, backfilled.hours);
+        Assert.Equal(counted.actors, backfilled.actors);
+    }
+
+    /// <summary>Every count row, as text, in a fixed order.</summary>
+    private static async Task<(List<string> Hours, List<string> Actors)> CountRowsAsync(KmsDbContext db)
+    {
+        List<HourCountRow> hours = await db.Database.SqlQuery<HourCountRow>($"""
+            SELECT "KeyId", "HourStart", "EventType", "Outcome", "Error", "ProjectId", "Count", "LastAt" FROM "KeyUsageHours"
+            """).ToListAsync();
+        List<ActorCountRow> actors = await db.Database.SqlQuery<ActorCountRow>($"""
+            SELECT "KeyId", "HourStart", "ActorType", "ActorKey", "ProjectId", "ActorId", "ActorName", "Count", "FailureCount", "LastAt" FROM "KeyUsageActorHours"
+            """).ToListAsync();
+        return (
+            [.. hours.Select(h => $"{h.KeyId} {Stamp(h.HourStart)} {h.EventType} {h.Outcome} {h.Error} {h.ProjectId} {h.Count} {Stamp(h.LastAt)}").Order(StringComparer.Ordinal)],
+            [.. actors.Select(a => $"{a.KeyId} {Stamp(a.HourStart)} {a.ActorType} {a.ActorKey.ToLowerInvariant()} {a.ProjectId} {a.ActorId} {a.ActorName} {a.Count} {a.FailureCount} {Stamp(a.LastAt)}")
+                .Order(StringComparer.Ordinal)]);
+    }
+
+    private static string Stamp(DateTime time) => time.ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture)[..23];
+
     /// <summary>The trigger's condition: SQLite's WHEN ... BEGIN, PostgreSQL's WHEN (...) EXECUTE.</summary>
     private static string Condition(string trigger)
     {
@@ -93,6 +148,48 @@ public sealed partial class KeyUsageCountsTests(CoreTestHost core) : IClassFixtu
 
     [GeneratedRegex("'([a-z][a-z-]*)'")]
     private static partial Regex QuotedPattern();
+
+    private sealed class HourCountRow
+    {
+        public Guid KeyId { get; set; }
+
+        public DateTime HourStart { get; set; }
+
+        public string EventType { get; set; } = "";
+
+        public string Outcome { get; set; } = "";
+
+        public string Error { get; set; } = "";
+
+        public Guid ProjectId { get; set; }
+
+        public long Count { get; set; }
+
+        public DateTime LastAt { get; set; }
+    }
+
+    private sealed class ActorCountRow
+    {
+        public Guid KeyId { get; set; }
+
+        public DateTime HourStart { get; set; }
+
+        public string ActorType { get; set; } = "";
+
+        public string ActorKey { get; set; } = "";
+
+        public Guid ProjectId { get; set; }
+
+        public Guid? ActorId { get; set; }
+
+        public string ActorName { get; set; } = "";
+
+        public long Count { get; set; }
+
+        public long FailureCount { get; set; }
+
+        public DateTime LastAt { get; set; }
+    }
 }
 
 /// <summary>Audit records of a key's use at chosen times, saved as the product saves them (linked onto the project's chain).</summary>
