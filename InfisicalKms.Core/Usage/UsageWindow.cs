@@ -18,7 +18,9 @@ public static class UsageWindow
     public static (DateTime From, DateTime To) Resolve(UsageQuery query, DateTime now)
     {
         UsageBucket bucket = query.Bucket;
-        DateTime to = Ceiling(query.To ?? now, bucket);
+        // Without an end, the window ends after the bucket holding now: when now is exactly a bucket's start,
+        // rounding it up would leave out the bucket the newest records are counted in.
+        DateTime to = query.To is { } end ? Ceiling(end, bucket) : Next(Floor(now, bucket), bucket);
         if (query.From is { } askedFrom && query.To is { } askedTo && askedTo <= askedFrom)
         {
             throw new KmsValidationException("to", "to must be after from");
