@@ -92,36 +92,44 @@ public sealed partial class KeyUsageCountsTests(CoreTestHost core) : IClassFixtu
             UsageRecords.Of(core, key, AuditEventTypes.Rewrap, Utc("2024-05-06T08:00:00"), (Guid.NewGuid(), "erin")));
         await using KmsDbContext db = await core.Services.GetRequiredService<IDbContextFactory<KmsDbContext>>().CreateDbContextAsync();
         (List<string> hours, List<string> actors) counted = await CountRowsAsync(db);
+        (List<string> days, List<string> actorDays) countedDays = await CountRowsAsync(db, days: true);
+        Assert.Equal(2, counted.hours.Count(h => h.Contains(" 2024-05-06T07:00:00.000 ", StringComparison.Ordinal)));
+        Assert.Equal(3, countedDays.days.Count(h => h.Contains(" 2024-05-06T00:00:00.000 ", StringComparison.Ordinal)));
         Assert.Contains(counted.actors, a => a.Contains("kmip-client name:kmip-app", StringComparison.Ordinal));
 
         await using var transaction = await db.Database.BeginTransactionAsync();
-        await db.Database.ExecuteSqlRawAsync("""DELETE FROM "KeyUsageHours"; DELETE FROM "KeyUsageActorHours";""");
+        await db.Database.ExecuteSqlRawAsync("""
+            DELETE FROM "KeyUsageHours"; DELETE FROM "KeyUsageActorHours"; DELETE FROM "KeyUsageDays"; DELETE FROM "KeyUsageActorDays";
+            """);
         Migration migration = db.Database.IsPostgres() ? new PostgresMigration() : new SqliteMigration();
         migration.ActiveProvider = db.Database.ProviderName!;
         List<string> backfill = [.. migration.UpOperations.OfType<SqlOperation>().Select(o => o.Sql.Trim())
             .Where(sql => sql.StartsWith("INSERT INTO", StringComparison.Ordinal))];
-        Assert.NotEmpty(backfill);
+        Assert.Equal(4, backfill.Sum(sql => sql.Split("INSERT INTO").Length - 1));   // hours, actor hours, days, actor days
         foreach (string sql in backfill)
         {
             await db.Database.ExecuteSqlRawAsync(sql);
         }
 
         (List<string> hours, List<string> actors) backfilled = await CountRowsAsync(db);
+        (List<string> days, List<string> actorDays) backfilledDays = await CountRowsAsync(db, days: true);
         await transaction.RollbackAsync();
 
         Assert.Equal(counted.hours, backfilled.hours);
         Assert.Equal(counted.actors, backfilled.actors);
+        Assert.Equal(countedDays.days, backfilledDays.days);
+        Assert.Equal(countedDays.actorDays, backfilledDays.actorDays);
     }
 
-    /// <summary>Every count row, as text, in a fixed order.</summary>
-    private static async Task<(List<string> Hours, List<string> Actors)> CountRowsAsync(KmsDbContext db)
+    /// <summary>Every count row of the hourly tables (or the daily ones), as text, in a fixed order.</summary>
+    private static async Task<(List<string> Hours, List<string> Actors)> CountRowsAsync(KmsDbContext db, bool days = false)
     {
-        List<HourCountRow> hours = await db.Database.SqlQuery<HourCountRow>($"""
-            SELECT "KeyId", "HourStart", "EventType", "Outcome", "Error", "ProjectId", "Count", "LastAt" FROM "KeyUsageHours"
-            """).ToListAsync();
-        List<ActorCountRow> actors = await db.Database.SqlQuery<ActorCountRow>($"""
-            SELECT "KeyId", "HourStart", "ActorType", "ActorKey", "ProjectId", "ActorId", "ActorName", "Count", "FailureCount", "LastAt" FROM "KeyUsageActorHours"
-            """).ToListAsync();
+        List<HourCountRow> hours = await db.Database.SqlQueryRaw<HourCountRow>(days
+            ? """SELECT "KeyId", "DayStart" AS "HourStart", "EventType", "Outcome", "Error", "ProjectId", "Count", "LastAt" FROM "KeyUsageDays" """
+            : """SELECT "KeyId", "HourStart", "EventType", "Outcome", "Error", "ProjectId", "Count", "LastAt" FROM "KeyUsageHours" """).ToListAsync();
+        List<ActorCountRow> actors = await db.Database.SqlQueryRaw<ActorCountRow>(days
+            ? """SELECT "KeyId", "DayStart" AS "HourStart", "ActorType", "ActorKey", "ProjectId", "ActorId", "ActorName", "Count", "FailureCount", "LastAt" FROM "KeyUsageActorDays" """
+            : """SELECT "KeyId", "HourStart", "ActorType", "ActorKey", "ProjectId", "ActorId", "ActorName", "Count", "FailureCount", "LastAt" FROM "KeyUsageActorHours" """).ToListAsync();
         return (
             [.. hours.Select(h => $"{h.KeyId} {Stamp(h.HourStart)} {h.EventType} {h.Outcome} {h.Error} {h.ProjectId} {h.Count} {Stamp(h.LastAt)}").Order(StringComparer.Ordinal)],
             [.. actors.Select(a => $"{a.KeyId} {Stamp(a.HourStart)} {a.ActorType} {a.ActorKey.ToLowerInvariant()} {a.ProjectId} {a.ActorId} {a.ActorName} {a.Count} {a.FailureCount} {Stamp(a.LastAt)}")

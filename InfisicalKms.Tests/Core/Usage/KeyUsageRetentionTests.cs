@@ -50,6 +50,9 @@ public sealed class KeyUsageRetentionTests : IAsyncLifetime
         Assert.Equal(new Dictionary<string, long> { ["BadRequest"] = 1 }, after.Usage.Failures);
         Assert.Equal([("alice", 2L, 1L)], after.Usage.TopActors.Select(a => (a.Name, a.Count, a.FailureCount)));
         Assert.Equal(0, after.Usage.Buckets.Where(b => b.Start < now.AddDays(-7)).Sum(b => b.Total.Total));
+        KeyUsageReport afterByHour = await Usage.ForKeyAsync(_core.AdminActor, key.Id, query with { Bucket = UsageBucket.Hour }, CancellationToken.None);
+        Assert.Equal(await AuditCountsAsync(key), Operations(afterByHour));   // the hourly tables, the daily ones above
+        Assert.Equal([("alice", 2L, 1L)], afterByHour.Usage.TopActors.Select(a => (a.Name, a.Count, a.FailureCount)));
         Assert.Equal((0, 0), await EmptyCountRowsAsync());
     }
 
@@ -68,12 +71,17 @@ public sealed class KeyUsageRetentionTests : IAsyncLifetime
     private static List<string> Operations(KeyUsageReport report) =>
         [.. report.Usage.Operations.Select(o => $"{o.Key} {o.Value.Success}/{o.Value.Failure}")];
 
-    /// <summary>Count rows left at zero or below by the delete trigger (it must remove them).</summary>
-    private async Task<(long Hours, long Actors)> EmptyCountRowsAsync()
+    /// <summary>Count rows, hourly and daily, left at zero or below by the delete trigger (it must remove them).</summary>
+    private async Task<(long Usage, long Actors)> EmptyCountRowsAsync()
     {
         await using KmsDbContext db = await _core.Services.GetRequiredService<IDbContextFactory<KmsDbContext>>().CreateDbContextAsync();
-        long hours = await db.Database.SqlQuery<long>($"""SELECT COUNT(*) AS "Value" FROM "KeyUsageHours" WHERE "Count" <= 0""").SingleAsync();
-        long actors = await db.Database.SqlQuery<long>($"""SELECT COUNT(*) AS "Value" FROM "KeyUsageActorHours" WHERE "Count" <= 0 OR "FailureCount" < 0""").SingleAsync();
-        return (hours, actors);
+        long usage = await db.Database.SqlQuery<long>($"""
+            SELECT (SELECT COUNT(*) FROM "KeyUsageHours" WHERE "Count" <= 0) + (SELECT COUNT(*) FROM "KeyUsageDays" WHERE "Count" <= 0) AS "Value"
+            """).SingleAsync();
+        long actors = await db.Database.SqlQuery<long>($"""
+            SELECT (SELECT COUNT(*) FROM "KeyUsageActorHours" WHERE "Count" <= 0 OR "FailureCount" < 0)
+                + (SELECT COUNT(*) FROM "KeyUsageActorDays" WHERE "Count" <= 0 OR "FailureCount" < 0) AS "Value"
+            """).SingleAsync();
+        return (usage, actors);
     }
 }

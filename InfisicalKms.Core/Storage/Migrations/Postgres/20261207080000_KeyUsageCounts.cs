@@ -56,7 +56,10 @@ public sealed class KeyUsageCounts : Migration
                     CONSTRAINT "PK_{actors}" PRIMARY KEY ("KeyId", "{start}", "ActorType", "ActorKey"));
                 CREATE INDEX "IX_{actors}_Project" ON "{actors}" ("ProjectId", "{start}")
                     INCLUDE ("ActorType", "ActorKey", "ActorId", "ActorName", "Count", "FailureCount", "LastAt");
+                """);
 
+            // Records written before this migration.
+            migrationBuilder.Sql($"""
                 INSERT INTO "{usage}" ("KeyId", "{start}", "EventType", "Outcome", "Error", "ProjectId", "Count", "LastAt")
                 SELECT "KeyId", date_trunc('{unit}', "CreatedAt", 'UTC'), "EventType", "Outcome",
                     CASE WHEN "Outcome" = 'failure' THEN COALESCE("Metadata"::jsonb ->> 'error', '') ELSE '' END,
