@@ -45,6 +45,9 @@ public sealed class UsageChartData
         "var(--mud-palette-error-lighten)",
     ];
 
+    /// <summary>Every colour the charts use: palette variables, so the bars follow the light or dark theme.</summary>
+    public static IReadOnlyList<string> ThemeColors { get; } = [.. OperationColors, .. FailureColors];
+
     /// <summary>The most x-axis labels a chart writes: more would overlap on a narrow screen.</summary>
     private const int MaxAxisLabels = 8;
 
