@@ -8,6 +8,7 @@ using InfisicalKms.Core.Kmip;
 using InfisicalKms.Core.Organizations;
 using InfisicalKms.Core.Projects;
 using InfisicalKms.Core.Storage;
+using InfisicalKms.Core.Usage;
 using InfisicalKms.Web.Components.Shared;
 using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
@@ -43,6 +44,7 @@ public abstract class KmsComponentTest : BunitContext, IAsyncLifetime
         Services.AddSingleton(core.Services.GetRequiredService<TimeProvider>());
         Services.AddSingleton(core.Services.GetRequiredService<InfisicalKms.Core.RootKeys.RootKey>());
         Services.AddSingleton(core.Services.GetRequiredService<AuditLogService>());
+        Services.AddSingleton(core.Services.GetRequiredService<KeyUsageService>());
         Services.AddSingleton(core.Services.GetRequiredService<KmipClientService>());
         Services.AddSingleton(core.Services.GetRequiredService<KmipCertificateAuthority>());
         Services.AddSingleton(core.Services.GetRequiredService<IOptions<KmipSettings>>());

@@ -20,8 +20,23 @@ public sealed record AuditLogSource(
     /// <summary>The details page of a key that still exists, else null (the record then shows the bare ID).</summary>
     public Func<Guid, string?> KeyHref { get; init; } = _ => null;
 
+    /// <summary>
+    /// The name of each key the chain names: current for keys that exist, as its deletion record kept it for a
+    /// deleted one. Records name keys by ID; the table shows the name first and the ID below it.
+    /// </summary>
+    public IReadOnlyDictionary<Guid, AuditKeyName> KeyNames { get; init; } = new Dictionary<Guid, AuditKeyName>();
+
+    /// <summary>The name of a key the records name, or null when it is not known (the record then shows the bare ID).</summary>
+    public AuditKeyName? KeyName(Guid keyId) => KeyNames.GetValueOrDefault(keyId);
+
     /// <summary>Shown when Core refuses to read or verify the chain for the signed-in user.</summary>
     public string DeniedMessage { get; init; } = AuditMessages.CannotRead;
+}
+
+/// <summary>A key's name as the audit pages show it; a deleted key has the name its deletion record kept.</summary>
+public sealed record AuditKeyName(string Name, bool Deleted)
+{
+    public override string ToString() => Deleted ? $"{Name} (deleted)" : Name;
 }
 
 /// <summary>An entry of a key or actor filter: the ID to filter by and what the list shows.</summary>

@@ -35,12 +35,12 @@ public sealed class AuditLogFilterTests(CoreTestHost core) : AuditLogTest(core),
         page.OpenSelect("filter-event-type");
         Assert.Equal(["Any event type", .. AuditEventTypes.ProjectEvents], popovers.OpenOptions());
         popovers.ChooseOption("cmek-encrypt");
-        page.WaitForAssertion(() => Assert.Equal([$"{beta.Id}", $"{beta.Id}", $"{alpha.Id}"], Column(page, "audit-key")));
+        page.WaitForAssertion(() => Assert.Equal([$"{beta.Id}", $"{beta.Id}", $"{alpha.Id}"], KeyIds(page)));
         Assert.All(Events(page), e => Assert.Equal("cmek-encrypt", e));
 
-        // Key: the existing keys by name, together with the event type
+        // Key: the existing keys by name, then the deleted ones by the name their deletion record kept
         page.OpenSelect("filter-key");
-        Assert.Equal(["Any key", "alpha", "beta", "Other key ID…"], popovers.OpenOptions());
+        Assert.Equal(["Any key", "alpha", "beta", "gone (deleted)", "Other key ID…"], popovers.OpenOptions());
         popovers.ChooseOption("beta");
         page.WaitForAssertion(() => Assert.Equal(2, Rows(page).Count));
         page.OpenSelect("filter-event-type");
@@ -56,7 +56,11 @@ public sealed class AuditLogFilterTests(CoreTestHost core) : AuditLogTest(core),
         page.OpenSelect("filter-actor");
         popovers.ChooseOption("Any actor");
 
-        // A pasted ID finds the deleted key's records
+        // The deleted key from the list, and by a pasted ID
+        page.OpenSelect("filter-key");
+        popovers.ChooseOption("gone (deleted)");
+        page.WaitForAssertion(() => Assert.Equal(["delete-cmek", "create-cmek"], Events(page)));
+        Assert.Equal(["gone (deleted)", "gone (deleted)"], KeyNames(page));
         page.OpenSelect("filter-key");
         popovers.ChooseOption("Other key ID…");
         page.WaitForElement("#filter-key-id").Change($" {gone.Id} ");
@@ -88,7 +92,7 @@ public sealed class AuditLogFilterTests(CoreTestHost core) : AuditLogTest(core),
         // From (inclusive): the later batch and the page's own key listing
         page.Find("#filter-start").Change(Local(from));
         page.WaitForAssertion(() => Assert.Equal([ListKeys, "cmek-encrypt", "create-cmek"], Events(page)));
-        Assert.Equal([$"{late.Id}", $"{late.Id}"], Column(page, "audit-key").Where(k => k.Length > 0));
+        Assert.Equal([$"{late.Id}", $"{late.Id}"], KeyIds(page).Where(k => k.Length > 0));
 
         // An end before or at the start is an error under the field, and nothing is queried
         page.Find("#filter-end").Change(Local(from.AddMinutes(-1)));

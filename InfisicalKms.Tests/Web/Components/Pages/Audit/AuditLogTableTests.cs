@@ -35,7 +35,11 @@ public sealed class AuditLogTableTests(CoreTestHost core) : AuditLogTest(core), 
         Assert.All(Column(page, "audit-actor"), a => Assert.Equal($"user {CoreTestHost.AdminEmail}", a));
         Assert.Equal(["success", "success", "success", "failure", "success", "success", "success"], Column(page, "audit-outcome"));
         Assert.Equal(["", "", "", "10.0.0.8", "10.0.0.7", "", ""], Column(page, "audit-ip"));
-        Assert.Equal(["", $"{temp.Id}", $"{temp.Id}", $"{billing.Id}", $"{billing.Id}", $"{billing.Id}", ""], Column(page, "audit-key"));
+        Assert.Equal(["", $"{temp.Id}", $"{temp.Id}", $"{billing.Id}", $"{billing.Id}", $"{billing.Id}", ""], KeyIds(page));
+
+        // Keys by name: a deleted key by the name its deletion record kept. Actors by name, with their type.
+        Assert.Equal(["", "temp (deleted)", "temp (deleted)", "billing-data", "billing-data", "billing-data", ""], KeyNames(page));
+        Assert.All(page.FindAll(".audit-actor-name"), a => Assert.Equal(CoreTestHost.AdminEmail, Text(a)));
 
         // The existing key links to its details page; the deleted one is only its ID.
         Assert.Equal(Enumerable.Repeat($"projects/{project.Id}/kms/{billing.Id}", 3), page.FindAll("a.audit-key-link").Select(a => a.GetAttribute("href")));
@@ -83,7 +87,7 @@ public sealed class AuditLogTableTests(CoreTestHost core) : AuditLogTest(core), 
             [
                 ("ID", records[1].Id.ToString()), ("Time", records[1].CreatedAt.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)),
                 ("Event type", "create-cmek"), ("Outcome", "success"), ("Actor type", "user"), ("Actor ID", Core.Admin.Id.ToString()),
-                ("Actor name", CoreTestHost.AdminEmail), ("Project ID", project.Id.ToString()), ("Key ID", key.Id.ToString()),
+                ("Actor name", CoreTestHost.AdminEmail), ("Project ID", project.Id.ToString()), ("Key", key.Name), ("Key ID", key.Id.ToString()),
                 ("IP address", "10.0.0.7"), ("User agent", "billing-service/1.2"), ("Hash", records[1].Hash), ("Previous hash", records[2].Hash),
             ],
             page.FindAll("#record-fields tr").Select(r => (r.Children[0].TextContent.Trim(), r.Children[1].TextContent.Trim())));

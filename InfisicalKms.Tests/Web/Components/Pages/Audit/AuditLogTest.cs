@@ -63,6 +63,14 @@ public abstract class AuditLogTest(CoreTestHost core) : KmsComponentTest(core)
     /// <summary>An element's text as a person reads it: trimmed, runs of white space as one space.</summary>
     protected static string Text(IElement element) => Regex.Replace(element.TextContent, @"\s+", " ").Trim();
 
+    /// <summary>The key ID each row names (its secondary line under the key's name), or "" for a record without a key.</summary>
+    protected static List<string> KeyIds<T>(IRenderedComponent<T> page)
+        where T : IComponent => Rows(page).Select(r => r.QuerySelector(".audit-key-id") is { } id ? Text(id) : "").ToList();
+
+    /// <summary>The key name each row shows, or "" for a record without a key.</summary>
+    protected static List<string> KeyNames<T>(IRenderedComponent<T> page)
+        where T : IComponent => Rows(page).Select(r => r.QuerySelector(".audit-key-name") is { } name ? Text(name) : "").ToList();
+
     protected static List<string> Events<T>(IRenderedComponent<T> page)
         where T : IComponent => Column(page, "audit-event");
 }
