@@ -215,7 +215,8 @@ test('machine identity: created in the UI, encrypts through the official SDK, fo
     await page.waitForFunction(() => document.querySelectorAll('#audit-table tr.audit-row').length === 1);
     const row = page.locator('#audit-table tr.audit-row');
     assert.equal((await row.locator('.audit-actor-name').innerText()).trim(), identityName);
-    assert.equal((await row.locator('.audit-key').innerText()).trim(), keyId);
+    assert.equal((await row.locator('.audit-key-name').innerText()).trim(), aesKey);   // the key by name, its ID beneath
+    assert.equal((await row.locator('.audit-key-id').innerText()).trim(), keyId);
     assert.equal((await row.locator('.audit-outcome').innerText()).trim(), 'success');
     await assertAccessible(page, 'the project Audit Logs page');
   });
