@@ -28,7 +28,9 @@ public static class KmsTheme
     // colours carry white text in snackbars and filled alerts (2.2:1 to 3.7:1 by default), so they are darker;
     // the dark palette's primary and error colours are links and buttons on dark surfaces (2.8:1 and 3.5:1), so
     // they are lighter and carry dark text. The light tertiary colour (a usage chart series) is a darker teal:
-    // MudBlazor's is 2.1:1 on white, below the 3:1 a chart's bars need.
+    // MudBlazor's is 2.1:1 on white, below the 3:1 a chart's bars need. The dark palette's secondary text (the
+    // current page's breadcrumb, captions) is an opaque grey a little lighter than MudBlazor's 50% white, which
+    // is 4.4:1 on the dark background.
     private static MudTheme Create(string scope = ":root") => new()
     {
         PseudoCss = new PseudoCss { Scope = scope },
@@ -46,6 +48,7 @@ public static class KmsTheme
             PrimaryContrastText = "#1e1e2d",
             Error = "#ff8a95",
             ErrorContrastText = "#1e1e2d",
+            TextSecondary = "#a9aab0",
         },
     };
 }

@@ -64,6 +64,8 @@ public sealed class KmsThemeTests : BunitContext, IAsyncLifetime
             ("dark primary button", dark.PrimaryContrastText, dark.Primary),
             ("dark error button", dark.ErrorContrastText, dark.Error),
             ("dark primary link on the surface", dark.Primary, dark.Surface),
+            ("dark secondary text (the current breadcrumb) on the background", dark.TextSecondary, dark.Background),
+            ("dark secondary text on the surface", dark.TextSecondary, dark.Surface),
         };
 
         foreach ((string what, MudColor text, MudColor background) in pairs)
