@@ -171,10 +171,12 @@ for variant in with without; do
   WRK_METHOD=POST WRK_BODY_FILE="$work/encrypt.json" WRK_TOKEN="$token_variant" \
     wrk -t2 -c64 -d10s --timeout 10s -s bench/wrk/request.lua "$url/api/v1/kms/keys/$key/encrypt" >/dev/null
 done
-# Alternated, twice, so a burst of load from elsewhere on the machine lands on both variants alike.
+# Alternated, twice, in turn first, so a burst of load from elsewhere on the machine lands on both variants alike.
 for round in 1 2; do
   for c in 16 64; do
-    for variant in with without; do
+    order="with without"
+    (( round == 2 )) && order="without with"
+    for variant in $order; do
       read -r url token <<<"${enc_url[$variant]}"
       load "encrypt, triggers $variant (round $round)" "$c" "$url" POST "$work/encrypt.json"
     done

@@ -16,8 +16,8 @@ namespace InfisicalKms.Tests.E2E;
 /// accessible table's totals and per-operation columns in the 24h, 7d and 30d windows, the top actors, the last
 /// use, "No operations yet" on the unused key) and the project dashboard (the project's total, the busiest keys,
 /// the failure reasons), axe in light and dark mode, and that the chart's bars are painted in theme colours in
-/// both. It saves the README's screenshot <c>docs/images/dashboard.png</c> (and <c>key-usage.png</c>). Needs node
-/// and Chromium; fails, never skips, without them.
+/// both. It takes the README's screenshots <c>docs/images/dashboard.png</c> and <c>key-usage.png</c>, and writes
+/// them there with <c>KMS_UPDATE_DOCS_IMAGES=1</c>. Needs node and Chromium; fails, never skips, without them.
 /// </summary>
 public sealed class UsageBrowserTests(ITestOutputHelper output) : IDisposable
 {
@@ -41,12 +41,17 @@ public sealed class UsageBrowserTests(ITestOutputHelper output) : IDisposable
         string root = ExternalTools.RepositoryRoot();
         string folder = Path.Combine(root, "InfisicalKms.Tests", "E2E", "browser");
         string artifacts = Path.Combine(root, "TestResults", "e2e");
-        string images = Path.Combine(root, "docs", "images");
+        // The README's screenshots are replaced only when asked (KMS_UPDATE_DOCS_IMAGES=1), so a test run leaves the
+        // working tree as it was; otherwise they go with the other artifacts.
+        string images = Environment.GetEnvironmentVariable("KMS_UPDATE_DOCS_IMAGES") == "1"
+            ? Path.Combine(root, "docs", "images")
+            : Path.Combine(artifacts, "docs-images");
         Directory.CreateDirectory(artifacts);
         Directory.CreateDirectory(images);
-        foreach (string name in Screenshots.Select(n => n + ".png"))
+        foreach (string file in Screenshots.Select(n => Path.Combine(artifacts, n + ".png"))
+            .Concat([Path.Combine(images, "dashboard.png"), Path.Combine(images, "key-usage.png")]))
         {
-            File.Delete(Path.Combine(artifacts, name));
+            File.Delete(file);
         }
 
         await ExternalTools.NpmCiIfMissingAsync(folder, "axe-core");
