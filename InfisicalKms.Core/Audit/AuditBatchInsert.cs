@@ -1,5 +1,7 @@
 using System.Data.Common;
+using System.Globalization;
 using InfisicalKms.Core.Storage;
+using InfisicalKms.Core.Usage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
@@ -30,6 +32,11 @@ internal sealed class AuditBatchInsert : IDisposable
     private readonly Statement _moveHead;
     private readonly DbCommand? _lockChain;   // PostgreSQL only
     private readonly DbConnection _connection;
+    private readonly KeyUsageBatchCounts _usage;
+    private readonly DbCommand _lastSequence;   // SQLite only
+    private readonly DbCommand _deferCounting;
+    private readonly DbCommand[] _countUsage;
+    private readonly DbCommand _resumeCounting;
 
     public AuditBatchInsert(KmsDbContext db)
     {
@@ -44,6 +51,12 @@ internal sealed class AuditBatchInsert : IDisposable
             chain.DbType = System.Data.DbType.Int32;
             _lockChain.Parameters.Add(chain);
         }
+
+        _usage = new KeyUsageBatchCounts(db.Database.IsPostgres());
+        _lastSequence = Command(connection, KeyUsageBatchCounts.LastSequence);
+        _deferCounting = Command(connection, _usage.Defer);
+        _countUsage = [.. _usage.Count.Select(text => Command(connection, text))];
+        _resumeCounting = Command(connection, _usage.Resume);
 
         ISqlGenerationHelper sql = db.GetService<ISqlGenerationHelper>();
 
@@ -72,14 +85,33 @@ internal sealed class AuditBatchInsert : IDisposable
     /// in one order (<see cref="KmsDatabase.LockAsync"/>) so that two batches never wait for each other in a circle.
     /// </summary>
     /// <remarks>
+    /// <para>
     /// On PostgreSQL the heads' moves and the records go to the server as one batch, one round trip instead of
     /// one per record: the writer holds the chain's lock until it commits, and on a busy machine every round
     /// trip waits for the server process to be scheduled (bench/README.md, "PostgreSQL"). SQLite runs in
     /// process and has no batches to offer, so it runs the statements one by one.
+    /// </para>
+    /// <para>
+    /// The batch's key usage is counted here, one statement per count table (<see cref="KeyUsageBatchCounts"/>),
+    /// with the per-record trigger turned off for this transaction alone.
+    /// </para>
     /// </remarks>
     public void Write(IReadOnlyList<AuditEvent> records, DbTransaction transaction)
     {
         using DbBatch? batch = _lockChain is not null ? _connection.CreateBatch() : null;
+        bool countsUsage = records.Any(r => r.KeyId is not null && r.ProjectId is not null && KeyUsageOperations.OfEventType(r.EventType) is not null);
+        long lastSequence = 0;
+        if (countsUsage)
+        {
+            if (batch is null)
+            {
+                _lastSequence.Transaction = transaction;
+                lastSequence = Convert.ToInt64(_lastSequence.ExecuteScalar(), CultureInfo.InvariantCulture);
+            }
+
+            Run(_deferCounting, transaction, batch);
+        }
+
         foreach (IGrouping<Guid, AuditEvent> chain in records.GroupBy(r => r.ChainId).OrderBy(c => KmsDatabase.LockKey(c.Key)))
         {
             if (_lockChain is not null)
@@ -100,6 +132,18 @@ internal sealed class AuditBatchInsert : IDisposable
             _insertRecord.Execute(record, transaction, batch);
         }
 
+        if (countsUsage)
+        {
+            foreach (DbCommand count in _countUsage)
+            {
+                count.Parameters.Clear();
+                count.Parameters.Add(_usage.Batch(count, lastSequence, records.Select(r => r.Id)));
+                Run(count, transaction, batch);
+            }
+
+            Run(_resumeCounting, transaction, batch);
+        }
+
         if (batch is not null)
         {
             batch.Transaction = transaction;
@@ -109,11 +153,48 @@ internal sealed class AuditBatchInsert : IDisposable
 
     public void Dispose()
     {
+        _lastSequence.Dispose();
+        _deferCounting.Dispose();
+        foreach (DbCommand count in _countUsage)
+        {
+            count.Dispose();
+        }
+
+        _resumeCounting.Dispose();
         _insertRecord.Dispose();
         _readHead.Dispose();
         _insertHead.Dispose();
         _moveHead.Dispose();
         _lockChain?.Dispose();
+    }
+
+    /// <summary>Runs <paramref name="command"/> now, or adds a copy of it (text and parameters) to <paramref name="batch"/>.</summary>
+    private static void Run(DbCommand command, DbTransaction transaction, DbBatch? batch)
+    {
+        if (batch is null)
+        {
+            command.Transaction = transaction;
+            command.ExecuteNonQuery();
+            return;
+        }
+
+        DbBatchCommand copy = batch.CreateBatchCommand();
+        copy.CommandText = command.CommandText;
+        foreach (DbParameter parameter in command.Parameters)
+        {
+            DbParameter moved = command.CreateParameter();
+            (moved.ParameterName, moved.Value) = (parameter.ParameterName, parameter.Value);
+            copy.Parameters.Add(moved);
+        }
+
+        batch.BatchCommands.Add(copy);
+    }
+
+    private static DbCommand Command(DbConnection connection, string text)
+    {
+        DbCommand command = connection.CreateCommand();
+        command.CommandText = text;
+        return command;
     }
 
     /// <summary>The stored head's newest link (all that linking needs), or null for a chain with no records yet.</summary>

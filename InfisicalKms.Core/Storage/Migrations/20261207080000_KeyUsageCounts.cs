@@ -105,9 +105,15 @@ public sealed class KeyUsageCounts : Migration
             CREATE INDEX "IX_AuditEvents_DeletedKeys" ON "AuditEvents" ("ProjectId", "KeyId") WHERE "EventType" = 'delete-cmek';
             """);
 
+        // While the audit writer holds a row here (only inside its own transaction, so no one else ever sees
+        // it), the insert trigger leaves its records alone: it counts a whole batch at once (KeyUsageBatchCounts).
+        migrationBuilder.Sql("""
+            CREATE TABLE "KeyUsageCountingDeferred" ("Id" INTEGER NOT NULL CONSTRAINT "PK_KeyUsageCountingDeferred" PRIMARY KEY);
+            """);
         migrationBuilder.Sql($"""
             CREATE TRIGGER "KeyUsage_Insert" AFTER INSERT ON "AuditEvents"
             WHEN NEW."KeyId" IS NOT NULL AND NEW."ProjectId" IS NOT NULL AND NEW."EventType" IN ({EventTypeList})
+                AND NOT EXISTS (SELECT 1 FROM "KeyUsageCountingDeferred")
             BEGIN
             {string.Concat(Tables.Select(Count))}END;
             """);
@@ -157,6 +163,7 @@ public sealed class KeyUsageCounts : Migration
         migrationBuilder.Sql("""DROP TRIGGER "KeyUsage_Delete";""");
         migrationBuilder.Sql("""DROP TRIGGER "KeyUsage_Insert";""");
         migrationBuilder.Sql("""DROP INDEX "IX_AuditEvents_DeletedKeys";""");
+        migrationBuilder.Sql("""DROP TABLE "KeyUsageCountingDeferred";""");
         foreach (CountTables t in Tables)
         {
             migrationBuilder.Sql($"""DROP TABLE "{t.Actors}";""");

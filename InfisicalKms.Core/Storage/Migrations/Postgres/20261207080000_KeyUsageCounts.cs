@@ -8,6 +8,8 @@ namespace InfisicalKms.Core.Storage.Migrations.Postgres;
 /// tables, kept by row triggers on <c>AuditEvents</c> in the writer's transaction.
 /// </summary>
 /// <remarks>
+/// While the audit writer has set <c>kms.usage_counting_deferred</c> for its transaction, the insert trigger
+/// leaves its records alone: the writer counts a whole batch at once (<c>KeyUsageBatchCounts</c>).
 /// Hours and days are cut in UTC whatever the session's time zone (<c>date_trunc</c> with its zone argument). Every
 /// writer of a project's records already holds that chain's advisory lock (<c>AuditBatchInsert</c>,
 /// <c>AuditChain</c>, <c>AuditRetention</c>), so two instances never wait on each other's count rows.
@@ -95,7 +97,8 @@ public sealed class KeyUsageCounts : Migration
             {string.Concat(Tables.Select(t => Count(t.Usage, t.Actors, t.Start, t.Unit)))}    RETURN NULL;
             END $$;
             CREATE TRIGGER "KeyUsage_Insert" AFTER INSERT ON "AuditEvents" FOR EACH ROW
-                WHEN (NEW."KeyId" IS NOT NULL AND NEW."ProjectId" IS NOT NULL AND NEW."EventType" IN ({eventTypes}))
+                WHEN (NEW."KeyId" IS NOT NULL AND NEW."ProjectId" IS NOT NULL AND NEW."EventType" IN ({eventTypes})
+                    AND current_setting('kms.usage_counting_deferred', true) IS DISTINCT FROM 'on')
                 EXECUTE FUNCTION kms_count_key_usage();
             CREATE TRIGGER "KeyUsage_Delete" AFTER DELETE ON "AuditEvents" FOR EACH ROW
                 WHEN (OLD."KeyId" IS NOT NULL AND OLD."ProjectId" IS NOT NULL AND OLD."EventType" IN ({eventTypes}))
