@@ -8,6 +8,7 @@
 #   --seconds  length of each measured wrk run (default 10)
 #   --warmup   unmeasured wrk run before each case (default 3)
 #   --out      where the Markdown results go (default bench/results/usage-<date>.md)
+#   --baseline the commit to compare encrypts with (default 61ef27b, the last one without key usage counts)
 #   --keep DIR copies the seeded database (and its ROOT_ENCRYPTION_KEY) to DIR, to profile queries on it later
 #
 # The product is the published Release build, started in Production from an empty folder that is not the app
@@ -16,12 +17,13 @@
 # small one) through KmsDbContext, so they are chained as the server chains them and the database's triggers count
 # them. Then, with the server up again, wrk measures each usage route at 1 and 4 connections against two
 # baselines from the same server (`/api/status`, the first page of the project's audit log), sqlite3 times the
-# same 30-day count done directly over the raw records, and two more fresh servers, one with the usage triggers
-# dropped, measure what the triggers cost an encrypt. Nothing asserts a timing.
+# same 30-day count done directly over the raw records, and two more fresh servers measure what counting costs an
+# encrypt: this build against the build of --baseline, the last commit before key usage was counted. Nothing
+# asserts a timing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-records=1000000 seconds=10 warmup=3 out="" keep=""
+records=1000000 seconds=10 warmup=3 out="" keep="" baseline=61ef27b
 while (( $# > 0 )); do
   case $1 in
     --records) records=$2; shift 2 ;;
@@ -29,7 +31,8 @@ while (( $# > 0 )); do
     --warmup) warmup=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
-    -h|--help) sed -n 2,19p "$0"; exit 0 ;;
+    --baseline) baseline=$2; shift 2 ;;
+    -h|--help) sed -n 2,21p "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -40,12 +43,20 @@ ensure_tools wrk jq openssl python3 sqlite3
 
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  git worktree remove --force "$work/baseline-src" 2>/dev/null || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 echo "publishing the product and the seeding tool (Release) ..."
 dotnet publish InfisicalKms.Web -c Release -o "$work/app" -nologo -clp:ErrorsOnly >/dev/null
 dotnet publish bench/UsageSeed -c Release -o "$work/seed" -nologo -clp:ErrorsOnly >/dev/null
+echo "publishing the baseline, $baseline (Release) ..."
+git worktree add --detach "$work/baseline-src" "$baseline" >/dev/null 2>&1
+dotnet publish "$work/baseline-src/InfisicalKms.Web" -c Release -o "$work/baseline" -nologo -clp:ErrorsOnly >/dev/null
 
 # stop_kms: stops the server started last and waits until it has let go of its database.
 stop_kms() {
@@ -147,25 +158,21 @@ done
 busy_total=$(call GET "$p/$busy/usage?bucket=day" | jq '.usage.total.success + .usage.total.failure')
 stop_kms
 
-echo "--- what the usage triggers cost an encrypt: two fresh servers, one without them ---"
+echo "--- what counting usage costs an encrypt: this build and $baseline, each on a fresh database ---"
 plaintext=$(head -c 1024 /dev/urandom | base64 -w0)
 printf '{"plaintext":"%s"}' "$plaintext" >"$work/encrypt.json"
 declare -A enc_url
 for variant in with without; do
   url="http://127.0.0.1:$(free_port)"
-  start_kms "$work/app" "$work/$variant" "$url" "$work/$variant.log" ROOT_ENCRYPTION_KEY="$root_key"
+  app="$work/app"
+  [ "$variant" = without ] && app="$work/baseline"
+  start_kms "$app" "$work/$variant" "$url" "$work/$variant.log" ROOT_ENCRYPTION_KEY="$root_key"
   wait_up "$url" "$work/$variant.log"
   kms=$url
   token_variant=$(bootstrap_kms "$url")
   token=$token_variant
   project=$(call POST /api/v1/projects '{"projectName":"write path"}' | jq -r .project.id)
   key=$(call POST /api/v1/kms/keys "{\"projectId\":\"$project\",\"name\":\"aes\",\"keyUsage\":\"encrypt-decrypt\",\"algorithm\":\"aes-256-gcm\"}" | jq -r .key.id)
-  stop_kms
-  if [ "$variant" = without ]; then
-    sqlite3 "$work/$variant/data/kms.db" 'DROP TRIGGER "KeyUsage_Insert"; DROP TRIGGER "KeyUsage_Delete";'
-  fi
-  start_kms "$work/app" "$work/$variant" "$url" "$work/$variant.log" ROOT_ENCRYPTION_KEY="$root_key"
-  wait_up "$url" "$work/$variant.log"
   enc_url[$variant]="$url/api/v1/kms/keys/$key/encrypt $token_variant"
   # Pre-warmed, unmeasured: the JIT's later tiers arrive only after some seconds of load.
   WRK_METHOD=POST WRK_BODY_FILE="$work/encrypt.json" WRK_TOKEN="$token_variant" \
@@ -178,7 +185,7 @@ for round in 1 2; do
     (( round == 2 )) && order="without with"
     for variant in $order; do
       read -r url token <<<"${enc_url[$variant]}"
-      load "encrypt, triggers $variant (round $round)" "$c" "$url" POST "$work/encrypt.json"
+      load "encrypt, counting $variant (round $round)" "$c" "$url" POST "$work/encrypt.json"
     done
   done
 done
@@ -205,11 +212,11 @@ mkdir -p "$(dirname "$out")"
     echo "| ${id%@*} | ${id#*@} | ${rps[$id]} | ${p50[$id]} | ${p99[$id]} | ${errs[$id]} |"
   done
   echo
-  echo "| Encrypt 1 KiB, mean of 2 rounds | With the usage triggers | Without | Ratio |"
+  echo "| Encrypt 1 KiB, mean of 2 rounds | Counting usage (this build) | Without ($baseline) | Ratio |"
   echo "|---|---:|---:|---:|"
   for c in 16 64; do
-    with=$(mean "${rps[encrypt, triggers with (round 1)@$c]}" "${rps[encrypt, triggers with (round 2)@$c]}")
-    without=$(mean "${rps[encrypt, triggers without (round 1)@$c]}" "${rps[encrypt, triggers without (round 2)@$c]}")
+    with=$(mean "${rps[encrypt, counting with (round 1)@$c]}" "${rps[encrypt, counting with (round 2)@$c]}")
+    without=$(mean "${rps[encrypt, counting without (round 1)@$c]}" "${rps[encrypt, counting without (round 2)@$c]}")
     echo "| $c connections | $with/s | $without/s | $(ratio "$with" "$without") |"
   done
 } >"$out"
