@@ -43,6 +43,10 @@ public static class UsagePeriods
     public static string Time(DateTime? utc, string none = "Never") =>
         utc is { } t ? t.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) : none;
 
+    /// <summary>A moment to the minute in a table whose header already says UTC, or <paramref name="none"/>.</summary>
+    public static string TableTime(DateTime? utc, string none = "Never") =>
+        utc is { } t ? t.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) : none;
+
     public static string Count(long count) => count.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>What a window covers, in words: "UTC hours from 2026-12-06 09:00 to 2026-12-07 09:00".</summary>
