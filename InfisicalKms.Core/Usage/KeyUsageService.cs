@@ -41,9 +41,10 @@ public sealed class KeyUsageService(IDbContextFactory<KmsDbContext> dbFactory, T
     /// <summary>One key's usage (spec extension <c>GET /api/v1/kms/keys/{keyId}/usage</c>); a deleted key is not found.</summary>
     public async Task<KeyUsageReport> ForKeyAsync(Actor actor, KeyRef keyRef, UsageQuery query, CancellationToken ct)
     {
-        (DateTime from, DateTime to) = UsageWindow.Resolve(query, clock.GetUtcNow().UtcDateTime);
         await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
         KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, audit: null, ct, [Permission.ReadAuditLogs]);
+        // The window is checked once the caller may see the key: a stranger learns "not found", whatever the window.
+        (DateTime from, DateTime to) = UsageWindow.Resolve(query, clock.GetUtcNow().UtcDateTime);
         UsageSeries series = await SeriesAsync(db, Scope.Key, key.Id, from, to, query.Bucket, ct);
         DateTime? lastUsed = await db.Database.SqlQuery<DateTime?>($"""
             SELECT MAX("LastAt") AS "Value" FROM "KeyUsageDays" WHERE "KeyId" = {key.Id} AND "Outcome" = 'success'
@@ -54,9 +55,9 @@ public sealed class KeyUsageService(IDbContextFactory<KmsDbContext> dbFactory, T
     /// <summary>A project's usage over all its keys, deleted ones included (spec extension <c>GET /api/v1/projects/{projectId}/usage</c>).</summary>
     public async Task<ProjectUsageReport> ForProjectAsync(Actor actor, string projectId, UsageQuery query, CancellationToken ct)
     {
-        (DateTime from, DateTime to) = UsageWindow.Resolve(query, clock.GetUtcNow().UtcDateTime);
         await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
         (Project project, _) = await ProjectAccess.RequireProjectAsync(db, actor, projectId, ct, Permission.ReadAuditLogs);
+        (DateTime from, DateTime to) = UsageWindow.Resolve(query, clock.GetUtcNow().UtcDateTime);
         UsageSeries series = await SeriesAsync(db, Scope.Project, project.Id, from, to, query.Bucket, ct);
 
         List<KeyRow> rows = await db.Database.SqlQuery<KeyRow>(Sql(Scope.Project, query.Bucket, """

@@ -67,6 +67,8 @@ public sealed class KmsApiContractTests(KmsWebApplicationFactory factory)
         new("AuditLogs_List", "GET", "/api/v1/projects/{projectId}/audit-logs", "extension"),
         new("AuditLogs_Verify", "GET", "/api/v1/projects/{projectId}/audit-logs/verify", "extension"),
         new("AuditLogs_VerifyOrganization", "GET", "/api/v1/organizations/{organizationId}/audit-logs/verify", "extension"),
+        new("Keys_Usage", "GET", "/api/v1/kms/keys/{keyId}/usage", "extension"),
+        new("Projects_Usage", "GET", "/api/v1/projects/{projectId}/usage", "extension"),
         new("Status", "GET", "/api/status", "extension"),
         new("Kmip_Status", "GET", "/api/v1/kmip", "extension"),
         new("KmipClients_Create", "POST", "/api/v1/kmip/clients", "infisical"),

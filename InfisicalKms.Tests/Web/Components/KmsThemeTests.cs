@@ -70,7 +70,7 @@ public sealed class KmsThemeTests : BunitContext, IAsyncLifetime
 
         foreach ((string what, MudColor text, MudColor background) in pairs)
         {
-            double ratio = Contrast(text, background);
+            double ratio = Wcag.Contrast(text, background);
             Assert.True(ratio >= 4.5, $"{what}: {ratio:F2}:1 is below 4.5:1");
         }
     }
@@ -80,22 +80,4 @@ public sealed class KmsThemeTests : BunitContext, IAsyncLifetime
     async Task IAsyncLifetime.DisposeAsync() => await base.DisposeAsync();
 
     private static string Rgba(MudColor c) => $"rgba({c.R},{c.G},{c.B},{(c.A / 255.0).ToString(CultureInfo.InvariantCulture)})";
-
-    // WCAG 2.x relative luminance and contrast ratio.
-    private static double Contrast(MudColor a, MudColor b)
-    {
-        double la = Luminance(a), lb = Luminance(b);
-        return (Math.Max(la, lb) + 0.05) / (Math.Min(la, lb) + 0.05);
-    }
-
-    private static double Luminance(MudColor c)
-    {
-        static double Channel(byte v)
-        {
-            double s = v / 255.0;
-            return s <= 0.03928 ? s / 12.92 : Math.Pow((s + 0.055) / 1.055, 2.4);
-        }
-
-        return 0.2126 * Channel(c.R) + 0.7152 * Channel(c.G) + 0.0722 * Channel(c.B);
-    }
 }

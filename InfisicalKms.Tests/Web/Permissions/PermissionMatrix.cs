@@ -152,6 +152,11 @@ public static class PermissionMatrix
             OnClient(await api.SharedKmipClientAsync(w.ProjectId), "/certificates", new { keyAlgorithm = "EC_prime256v1" })),
         new(62, "GET", KmipClients + "/{clientId}/certificates", On("kmip", "read-clients"), async (api, w, _) =>
             OnClient(await api.SharedKmipClientAsync(w.ProjectId), "/certificates")),
+
+        // Beyond spec §0: key usage (issue 17), a summary of the audit log, so it takes the audit log's right.
+        new(63, "GET", Keys + "/{keyId}/usage", On("audit-logs", "read"), (_, w, _) => Ready(OnKey(w.AesKeyId, "/usage"))),
+        new(64, "GET", Projects + "/{projectId}/usage", On("audit-logs", "read"), (_, w, _) =>
+            Ready($"{Projects}/{w.ProjectId}/usage", null, NoProject(w.ProjectId))),
     ];
 
     public static MatrixRoute Route(int number) => Routes.Single(r => r.Number == number);

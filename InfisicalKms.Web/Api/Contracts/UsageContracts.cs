@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using InfisicalKms.Core.Usage;
 
 namespace InfisicalKms.Web.Api.Contracts;
@@ -59,4 +60,4 @@ public sealed record ProjectUsageDto(
 public sealed record ProjectUsageResponse(ProjectUsageDto Usage);
 
 /// <summary>The usage routes' query parameters: RFC 3339 date-times, and <c>hour</c> or <c>day</c>.</summary>
-public sealed record UsageQueryParameters(DateTimeOffset? From, DateTimeOffset? To, string? Bucket);
+public sealed record UsageQueryParameters(DateTimeOffset? From, DateTimeOffset? To, [property: AllowedValues("hour", "day")] string? Bucket);

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
+using InfisicalKms.Tests.TestSupport;
 using InfisicalKms.Web.Components;
 using InfisicalKms.Web.Components.Pages.Usage;
 using MudBlazor;
@@ -25,7 +26,7 @@ public sealed class UsageChartColorTests
         foreach (string variable in UsageChartData.ThemeColors)
         {
             MudColor colour = Over(Resolve(palette, variable), surface);
-            double ratio = Contrast(colour, surface);
+            double ratio = Wcag.Contrast(colour, surface);
             Assert.True(ratio >= 3, $"{mode} {variable} ({colour}): {ratio:F2}:1 on the surface is below 3:1");
         }
     }
@@ -47,22 +48,5 @@ public sealed class UsageChartColorTests
         double a = c.A / 255.0;
         byte Mix(byte fg, byte bg) => (byte)Math.Round(fg * a + bg * (1 - a));
         return new MudColor(Mix(c.R, surface.R), Mix(c.G, surface.G), Mix(c.B, surface.B), (byte)255);
-    }
-
-    private static double Contrast(MudColor a, MudColor b)
-    {
-        double la = Luminance(a), lb = Luminance(b);
-        return (Math.Max(la, lb) + 0.05) / (Math.Min(la, lb) + 0.05);
-    }
-
-    private static double Luminance(MudColor c)
-    {
-        static double Channel(byte v)
-        {
-            double s = v / 255.0;
-            return s <= 0.03928 ? s / 12.92 : Math.Pow((s + 0.055) / 1.055, 2.4);
-        }
-
-        return 0.2126 * Channel(c.R) + 0.7152 * Channel(c.G) + 0.0722 * Channel(c.B);
     }
 }
