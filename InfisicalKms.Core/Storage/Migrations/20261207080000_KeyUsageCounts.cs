@@ -6,8 +6,9 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace InfisicalKms.Core.Storage.Migrations;
 
 /// <summary>
-/// Hourly and daily counts of each key's operations, kept by triggers on <c>AuditEvents</c> in the same
-/// transaction as every record written or pruned, so a usage chart sums a few thousand rows instead of scanning
+/// Hourly and daily counts of each key's operations, kept in the same transaction as every record written or
+/// pruned (by the audit writer for its batches, <see cref="KeyUsageBatchCounts"/>, and by triggers on
+/// <c>AuditEvents</c> for every other write), so a usage chart sums a few thousand rows instead of scanning
 /// the audit log (<see cref="KeyUsageService"/>). Not part of the EF model, like <see cref="ProjectKeyCounts"/>:
 /// <see cref="DatabaseCopy"/> leaves them out and the target's triggers count the copied records again.
 /// </summary>

@@ -5,14 +5,18 @@ namespace InfisicalKms.Core.Storage.Migrations.Postgres;
 
 /// <summary>
 /// PostgreSQL's counterpart of SQLite's <c>KeyUsageCounts</c> migration: the same hourly and daily count
-/// tables, kept by row triggers on <c>AuditEvents</c> in the writer's transaction.
+/// tables, kept by row triggers on <c>AuditEvents</c> in the writer's transaction (and by the audit writer for its batches).
 /// </summary>
 /// <remarks>
+/// <para>
 /// While the audit writer has set <c>kms.usage_counting_deferred</c> for its transaction, the insert trigger
 /// leaves its records alone: the writer counts a whole batch at once (<c>KeyUsageBatchCounts</c>).
+/// </para>
+/// <para>
 /// Hours and days are cut in UTC whatever the session's time zone (<c>date_trunc</c> with its zone argument). Every
 /// writer of a project's records already holds that chain's advisory lock (<c>AuditBatchInsert</c>,
 /// <c>AuditChain</c>, <c>AuditRetention</c>), so two instances never wait on each other's count rows.
+/// </para>
 /// </remarks>
 [DbContext(typeof(KmsDbContext))]
 [Migration("20261207080000_KeyUsageCounts")]
