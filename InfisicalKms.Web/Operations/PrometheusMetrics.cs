@@ -11,9 +11,16 @@ namespace InfisicalKms.Web.Operations;
 /// the audit writer), the runtime's <c>System.Runtime</c> meter, and the process's CPU, memory and handles.
 /// </summary>
 /// <remarks>
+/// <para>
+/// Instruments read when scraped (observable ones) go through prometheus-net's <c>MeterAdapter</c>. Those that
+/// record as things happen, several times per request, go through <see cref="RecordedInstruments"/>, which does a
+/// fraction of the adapter's work per measurement and writes the same series.
+/// </para>
+/// <para>
 /// One registry per host, not prometheus-net's static default: two hosts in one process (the tests) each
-/// export their own counts. A series idle for a day is dropped (prometheus-net allows no longer) and starts
-/// again from zero when next used, which Prometheus reads as a counter reset.
+/// export their own counts. An observable instrument's series idle for a day is dropped (prometheus-net allows no
+/// longer); a recorded instrument's series stays.
+/// </para>
 /// </remarks>
 public sealed class PrometheusMetrics : IDisposable
 {
@@ -24,18 +31,23 @@ public sealed class PrometheusMetrics : IDisposable
 
     private readonly IDisposable _adapter;
 
+    private readonly RecordedInstruments _recorded;
+
     public PrometheusMetrics(IMeterFactory meters, KmsMetrics kms, AuditWriter audit)
     {
         _ = (kms, audit);   // created first, so their instruments exist before the adapter looks
         Registry = Metrics.NewCustomRegistry();
         DotNetStats.Register(Registry);
+        IMetricFactory factory = Metrics.WithCustomRegistry(Registry);   // else the adapter writes to the static default registry
+        bool Wanted(Instrument instrument) => ReferenceEquals(instrument.Meter.Scope, meters) || instrument.Meter.Name == "System.Runtime";
+        _recorded = new RecordedInstruments(factory, Wanted, Buckets);
         _adapter = MeterAdapter.StartListening(new MeterAdapterOptions
         {
             Registry = Registry,
-            MetricFactory = Metrics.WithCustomRegistry(Registry),   // else the adapter writes to the static default registry
-            InstrumentFilterPredicate = instrument => ReferenceEquals(instrument.Meter.Scope, meters) || instrument.Meter.Name == "System.Runtime",
+            MetricFactory = factory,
+            InstrumentFilterPredicate = instrument => Wanted(instrument) && !RecordedInstruments.Records(instrument),
             MetricsExpireAfter = TimeSpan.FromDays(1),   // the longest prometheus-net allows
-            ResolveHistogramBuckets = instrument => instrument.Unit == "s" ? DurationBuckets : MeterAdapterOptions.Default.ResolveHistogramBuckets(instrument),
+            ResolveHistogramBuckets = Buckets,
         });
     }
 
@@ -48,5 +60,12 @@ public sealed class PrometheusMetrics : IDisposable
         await Registry.CollectAndExportAsTextAsync(http.Response.Body, http.RequestAborted);
     }
 
-    public void Dispose() => _adapter.Dispose();
+    private static double[] Buckets(Instrument instrument) =>
+        instrument.Unit == "s" ? DurationBuckets : MeterAdapterOptions.Default.ResolveHistogramBuckets(instrument);
+
+    public void Dispose()
+    {
+        _adapter.Dispose();
+        _recorded.Dispose();
+    }
 }
