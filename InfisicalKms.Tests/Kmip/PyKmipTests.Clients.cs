@@ -16,6 +16,10 @@ public sealed partial class PyKmipTests
     private const KmipPermissions KeyringPermissions = KmipPermissions.Register | KmipPermissions.Activate | KmipPermissions.Locate
         | KmipPermissions.Get | KmipPermissions.GetAttributes | KmipPermissions.Revoke | KmipPermissions.Destroy;
 
+    /// <summary>The permissions the README's worked example names, and its API example gives its client.</summary>
+    private const KmipPermissions ReadmeExamplePermissions = KmipPermissions.Create | KmipPermissions.Activate | KmipPermissions.Get
+        | KmipPermissions.Encrypt | KmipPermissions.Decrypt;
+
     [Fact]
     public async Task KeyringKmipSequence_RegisterActivateLocateGetNameRevokeDestroy_WithTheReadmePermissions()
     {
@@ -50,7 +54,7 @@ public sealed partial class PyKmipTests
     public async Task ReadmeExample_PyKmipBlocks_RunAsWrittenAgainstTheServer()
     {
         string projectId = await server.CreateProjectAsync("PyKMIP README");
-        KmipBundle client = await server.NewClientAsync(projectId, Everything);
+        KmipBundle client = await server.NewClientAsync(projectId, ReadmeExamplePermissions);
         string script = ReadmePythonExample()
             .Replace("hostname=\"kms.example.com\", port=5696", $"hostname=\"127.0.0.1\", port={server.Port.ToString(CultureInfo.InvariantCulture)}", StringComparison.Ordinal);
         Assert.Contains("127.0.0.1", script, StringComparison.Ordinal);

@@ -127,6 +127,39 @@ public sealed partial class PyKmipTests
         Assert.Equal($"KMIP client is not allowed to {permission}", (string?)refused["message"]);
     }
 
+    /// <summary>
+    /// A refusal is the client's doing, not the server's: its failure record (and the key usage counts made from it)
+    /// carries the class the REST API would give it, never 500 InternalServerError.
+    /// </summary>
+    [Fact]
+    public async Task Refusals_AreAuditedWithTheirErrorClass_NotAsServerErrors()
+    {
+        string projectId = await server.CreateProjectAsync("PyKMIP refusals audited");
+        KmipBundle owner = await server.NewClientAsync(projectId, Everything);
+        KmipBundle noEncrypt = await server.NewClientAsync(projectId, Everything & ~KmipPermissions.Encrypt);
+        DriverRun run = await server.RunAsync(owner,
+            Create("AES", 256, "pykmip-refused-" + KmipServerFixture.UniqueSuffix()),   // 0
+            Activate(Ref(0, "uid")),                                                    // 1
+            Destroy(Ref(0, "uid")),                                                     // 2: refused, the key is active
+            Sign(Ref(0, "uid"), Message, "ECDSA_WITH_SHA256"));                         // 3: refused, an AES key does not sign
+        string keyId = Uid(run.Ok(0));
+        run.Ok(1);
+        run.Failed(2, "PERMISSION_DENIED");
+        run.Failed(3, "ILLEGAL_OPERATION");
+        (await server.RunAsync(noEncrypt, Encrypt(keyId, Message))).Failed(0, "PERMISSION_DENIED");
+
+        JsonObject page = await ApiAssert.OkAsync(await server.Admin.Client.GetAsync($"/api/v1/projects/{projectId}/audit-logs?limit=100"));
+        Dictionary<string, string> failures = page["auditLogs"]!.AsArray().Select(r => r!.AsObject())
+            .Where(r => (string?)r["keyId"] == keyId && (string?)r["outcome"] == "failure")
+            .ToDictionary(r => (string)r["eventType"]!, r => $"{(string?)r["metadata"]!["statusCode"]} {(string?)r["metadata"]!["error"]}");
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["delete-cmek"] = "403 PermissionDenied",
+            ["cmek-sign"] = "400 BadRequest",
+            ["cmek-encrypt"] = "403 PermissionDenied",
+        }, failures);
+    }
+
     [Fact]
     public async Task Get_OfKeyNotExportable_IsRefusedAndOfExportableKey_ReturnsItsMaterial()
     {
