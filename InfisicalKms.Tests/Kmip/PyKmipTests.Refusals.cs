@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using InfisicalKms.Core.Kmip;
+using InfisicalKms.Core.Kmip.Ttlv;
 using InfisicalKms.Tests.TestSupport;
 using InfisicalKms.Tests.Web.Api.Lifecycle;
 using static InfisicalKms.Tests.Kmip.KmipStep;
@@ -158,6 +159,33 @@ public sealed partial class PyKmipTests
             ["cmek-sign"] = "400 BadRequest",
             ["cmek-encrypt"] = "403 PermissionDenied",
         }, failures);
+    }
+
+    /// <summary>
+    /// A field of the wrong type read inside an audited operation (Sign reads its Cryptographic Parameters once the
+    /// key is known) is Invalid Field to the client and 400 BadRequest in the audit log, not a server error. PyKMIP
+    /// types its fields itself, so the request is written by hand.
+    /// </summary>
+    [Fact]
+    public async Task WronglyTypedParameter_InsideAnAuditedOperation_IsInvalidField_AuditedAsBadRequest()
+    {
+        string projectId = await server.CreateProjectAsync("KMIP wrongly typed parameter");
+        string keyId = (string)(await LifecycleApi.CreateKeyAsync(server.Admin.Client, projectId, "kmip-typed-" + KmipServerFixture.UniqueSuffix(), "sign-verify", "ECC_NIST_P256"))["id"]!;
+        KmipBundle bundle = await server.NewClientAsync(projectId, KmipPermissions.Sign);
+        await using KmipWireClient client = await KmipWireClient.ConnectAsync(server.Port, bundle);
+
+        TtlvItem response = await client.RequestAsync(KmipWireClient.Request(KmipOperation.Sign,
+            TtlvItem.Text(KmipTag.UniqueIdentifier, keyId),
+            TtlvItem.Structure(KmipTag.CryptographicParameters, TtlvItem.Text(KmipTag.DigitalSignatureAlgorithm, "ECDSA with SHA-256")),
+            TtlvItem.Bytes(KmipTag.Data, Message)));
+
+        Assert.Equal(KmipResultStatus.OperationFailed, KmipWireClient.Status(response));
+        Assert.Equal(KmipResultReason.InvalidField, KmipWireClient.Reason(response));
+        Assert.Contains("DigitalSignatureAlgorithm", KmipWireClient.Item(response).Require(KmipTag.ResultMessage).AsText(), StringComparison.Ordinal);
+        JsonObject page = await ApiAssert.OkAsync(await server.Admin.Client.GetAsync($"/api/v1/projects/{projectId}/audit-logs?limit=100"));
+        JsonObject record = Assert.Single(page["auditLogs"]!.AsArray().Select(r => r!.AsObject()), r => (string?)r["keyId"] == keyId && (string?)r["eventType"] == "cmek-sign");
+        Assert.Equal("failure", (string?)record["outcome"]);
+        Assert.Equal("400 BadRequest", $"{(string?)record["metadata"]!["statusCode"]} {(string?)record["metadata"]!["error"]}");
     }
 
     [Fact]
