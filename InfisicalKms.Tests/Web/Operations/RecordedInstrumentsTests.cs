@@ -81,6 +81,24 @@ public sealed class RecordedInstrumentsTests : IDisposable
     }
 
     [Fact]
+    public async Task TagsMadeAnewForEachMeasurement_CountInOneSeries()
+    {
+        CollectorRegistry registry = Metrics.NewCustomRegistry();
+        using var recorded = new RecordedInstruments(Metrics.WithCustomRegistry(registry), i => i.Meter == _meter, _ => Buckets);
+        Histogram<double> duration = _meter.CreateHistogram<double>("duration", "s");
+        for (int i = 0; i < 1000; i++)
+        {
+            // A fresh box and a fresh string each time, equal in value: the recent-series table misses, the lookup by value finds.
+            duration.Record(0.002, new("http.route", new string("/api/status".AsSpan())), new("http.response.status_code", (object)200));
+        }
+
+        Assert.Equal(1, recorded.SeriesCount);
+        var text = new PrometheusText(string.Join('\n', await LinesAsync(registry)));
+        string name = _meter.Name.ToLowerInvariant().Replace('.', '_').Replace('-', '_') + "_duration";
+        Assert.Equal(1000, text.Sum(name + "_count", ("http_route", "/api/status"), ("http_response_status_code", "200")));
+    }
+
+    [Fact]
     public void ObservableInstruments_AreLeftToTheAdapter()
     {
         using var recorded = new RecordedInstruments(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry()), _ => true, _ => Buckets);
