@@ -10,7 +10,7 @@ namespace InfisicalKms.Web.Operations;
 /// <summary>
 /// The instruments that record as things happen (counters, up-down counters and histograms), written straight into
 /// prometheus-net children. Several of them fire on every request: ASP.NET Core's request duration and active
-/// requests, routing's match attempts, Kestrel's memory pool on every buffer rented and returned.
+/// requests, routing's match attempts, the product's operation counters.
 /// </summary>
 /// <remarks>
 /// <para>
