@@ -33,7 +33,7 @@ internal sealed class AuditBatchInsert : IDisposable
     private readonly DbCommand? _lockChain;   // PostgreSQL only
     private readonly DbConnection _connection;
     private readonly KeyUsageBatchCounts _usage;
-    private readonly DbCommand _lastSequence;   // SQLite only
+    private readonly DbCommand? _lastSequence;   // SQLite only
     private readonly DbCommand _deferCounting;
     private readonly DbCommand[] _countUsage;
     private readonly DbCommand _resumeCounting;
@@ -53,7 +53,7 @@ internal sealed class AuditBatchInsert : IDisposable
         }
 
         _usage = new KeyUsageBatchCounts(db.Database.IsPostgres());
-        _lastSequence = Command(connection, KeyUsageBatchCounts.LastSequence);
+        _lastSequence = _lockChain is null ? Command(connection, KeyUsageBatchCounts.LastSequence) : null;
         _deferCounting = Command(connection, _usage.Defer);
         _countUsage = [.. _usage.Count.Select(text => Command(connection, text))];
         _resumeCounting = Command(connection, _usage.Resume);
@@ -103,7 +103,7 @@ internal sealed class AuditBatchInsert : IDisposable
         long lastSequence = 0;
         if (countsUsage)
         {
-            if (batch is null)
+            if (_lastSequence is not null)
             {
                 _lastSequence.Transaction = transaction;
                 lastSequence = Convert.ToInt64(_lastSequence.ExecuteScalar(), CultureInfo.InvariantCulture);
@@ -153,7 +153,7 @@ internal sealed class AuditBatchInsert : IDisposable
 
     public void Dispose()
     {
-        _lastSequence.Dispose();
+        _lastSequence?.Dispose();
         _deferCounting.Dispose();
         foreach (DbCommand count in _countUsage)
         {

@@ -41,7 +41,7 @@ public static class UsagePeriods
 
     /// <summary>A moment to the minute, UTC, or <paramref name="none"/>.</summary>
     public static string Time(DateTime? utc, string none = "Never") =>
-        utc is { } t ? t.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) : none;
+        utc is not null ? TableTime(utc) + " UTC" : none;
 
     /// <summary>A moment to the minute in a table whose header already says UTC, or <paramref name="none"/>.</summary>
     public static string TableTime(DateTime? utc, string none = "Never") =>
