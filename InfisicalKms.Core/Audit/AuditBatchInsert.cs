@@ -32,11 +32,12 @@ internal sealed class AuditBatchInsert : IDisposable
     private readonly Statement _moveHead;
     private readonly DbCommand? _lockChain;   // PostgreSQL only
     private readonly DbConnection _connection;
-    private readonly KeyUsageBatchCounts _usage;
-    private readonly DbCommand? _lastSequence;   // SQLite only
     private readonly DbCommand _deferCounting;
-    private readonly DbCommand[] _countUsage;
     private readonly DbCommand _resumeCounting;
+    private readonly DbCommand? _lastSequence;   // SQLite only, like the next two
+    private readonly DbCommand? _markPending;
+    private readonly DbCommand[] _countPending = [];
+    private readonly DbCommand[] _countBatch = [];   // PostgreSQL only
 
     public AuditBatchInsert(KmsDbContext db)
     {
@@ -52,11 +53,20 @@ internal sealed class AuditBatchInsert : IDisposable
             _lockChain.Parameters.Add(chain);
         }
 
-        _usage = new KeyUsageBatchCounts(db.Database.IsPostgres());
-        _lastSequence = _lockChain is null ? Command(connection, KeyUsageBatchCounts.LastSequence) : null;
-        _deferCounting = Command(connection, _usage.Defer);
-        _countUsage = [.. _usage.Count.Select(text => Command(connection, text))];
-        _resumeCounting = Command(connection, _usage.Resume);
+        var usage = new KeyUsageBatchCounts(db.Database.IsPostgres());
+        CountsLater = usage.CountsLater;
+        _deferCounting = Command(connection, usage.Defer);
+        _resumeCounting = Command(connection, usage.Resume);
+        if (CountsLater)
+        {
+            _lastSequence = Command(connection, KeyUsageBatchCounts.LastSequence);
+            _markPending = Command(connection, KeyUsageBatchCounts.MarkPending);
+            _countPending = [.. KeyUsageBatchCounts.CountPending.Select(text => Command(connection, text))];
+        }
+        else
+        {
+            _countBatch = [.. KeyUsageBatchCounts.CountBatch.Select(text => Command(connection, text))];
+        }
 
         ISqlGenerationHelper sql = db.GetService<ISqlGenerationHelper>();
 
@@ -79,6 +89,12 @@ internal sealed class AuditBatchInsert : IDisposable
     }
 
     /// <summary>
+    /// Whether <see cref="Write"/> leaves the batch's key usage to be counted later, by <see cref="CountPending"/>
+    /// (SQLite), rather than counting it in the batch's transaction (PostgreSQL). See <see cref="KeyUsageBatchCounts"/>.
+    /// </summary>
+    public bool CountsLater { get; }
+
+    /// <summary>
     /// Links <paramref name="records"/> onto their chains and inserts them, inside <paramref name="transaction"/>.
     /// Each chain's head is read under its lock, so it is the newest: SQLite's write lock, which the transaction
     /// holds from its start (<c>BEGIN IMMEDIATE</c>), or PostgreSQL's advisory lock on the chain, taken here
@@ -92,11 +108,12 @@ internal sealed class AuditBatchInsert : IDisposable
     /// process and has no batches to offer, so it runs the statements one by one.
     /// </para>
     /// <para>
-    /// The batch's key usage is counted here, one statement per count table (<see cref="KeyUsageBatchCounts"/>),
-    /// with the per-record trigger turned off for this transaction alone.
+    /// The per-record usage trigger is off for this transaction alone. PostgreSQL's batch is counted here, one
+    /// statement per count table; SQLite's is left pending (<see cref="KeyUsageBatchCounts"/>).
     /// </para>
     /// </remarks>
-    public void Write(IReadOnlyList<AuditEvent> records, DbTransaction transaction)
+    /// <returns>Whether the batch left key usage to count later (<see cref="CountPending"/>).</returns>
+    public bool Write(IReadOnlyList<AuditEvent> records, DbTransaction transaction)
     {
         using DbBatch? batch = _lockChain is not null ? _connection.CreateBatch() : null;
         bool countsUsage = records.Any(r => r.KeyId is not null && r.ProjectId is not null && KeyUsageOperations.OfEventType(r.EventType) is not null);
@@ -134,14 +151,22 @@ internal sealed class AuditBatchInsert : IDisposable
 
         if (countsUsage)
         {
-            foreach (DbCommand count in _countUsage)
+            foreach (DbCommand count in _countBatch)
             {
                 count.Parameters.Clear();
-                count.Parameters.Add(_usage.Batch(count, lastSequence, records.Select(r => r.Id)));
+                count.Parameters.Add(KeyUsageBatchCounts.Batch(count, records.Select(r => r.Id)));
                 Run(count, transaction, batch);
             }
 
             Run(_resumeCounting, transaction, batch);
+            if (_markPending is not null)
+            {
+                _markPending.Parameters.Clear();
+                DbParameter after = _markPending.CreateParameter();
+                (after.ParameterName, after.Value) = ("after", lastSequence);
+                _markPending.Parameters.Add(after);
+                Run(_markPending, transaction, batch);
+            }
         }
 
         if (batch is not null)
@@ -149,13 +174,25 @@ internal sealed class AuditBatchInsert : IDisposable
             batch.Transaction = transaction;
             batch.ExecuteNonQuery();
         }
+
+        return countsUsage && CountsLater;
+    }
+
+    /// <summary>SQLite: counts the usage of every batch left pending, by this writer or before a restart, inside <paramref name="transaction"/>.</summary>
+    public void CountPending(DbTransaction transaction)
+    {
+        foreach (DbCommand count in _countPending)
+        {
+            Run(count, transaction, batch: null);
+        }
     }
 
     public void Dispose()
     {
         _lastSequence?.Dispose();
+        _markPending?.Dispose();
         _deferCounting.Dispose();
-        foreach (DbCommand count in _countUsage)
+        foreach (DbCommand count in _countPending.Concat(_countBatch))
         {
             count.Dispose();
         }

@@ -46,6 +46,13 @@ public interface IAuditSink
 /// whose sync is slow against a request.
 /// </para>
 /// <para>
+/// Key usage counts (<see cref="Usage.KeyUsageBatchCounts"/>): on SQLite each batch leaves its records to be
+/// counted later, and the writer counts whatever is pending at most <see cref="UsageCountInterval"/> after it was
+/// committed, in a transaction of its own between batches, or at once when a reader of the counts asks
+/// (<see cref="CountUsageAsync"/>), and as it stops. Counting does not hold up the batch's callers, and a failed
+/// count refuses no operation: the ranges stay pending and are counted at the next try.
+/// </para>
+/// <para>
 /// Instruments, on the meter <see cref="MeterName"/> (<c>dotnet-counters monitor --counters InfisicalKms.Audit</c>):
 /// <see cref="CommitsCounter"/>, <see cref="CommittedRecordsCounter"/> (their ratio is the records each file
 /// sync carries) and <see cref="RefusedRecordsCounter"/> (records whose batch failed, and so did their operations).
@@ -60,6 +67,9 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
     public const string CommittedRecordsCounter = "kms.audit.records.committed";
 
     public const string RefusedRecordsCounter = "kms.audit.records.refused";
+
+    /// <summary>How long the usage of committed records may wait to be counted, unless a reader asks sooner.</summary>
+    public static readonly TimeSpan UsageCountInterval = TimeSpan.FromSeconds(1);
 
     private const int MaxRecordsPerBatch = 512;
 
@@ -79,6 +89,9 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
     private bool _lastBatchHadCompany;   // the writer thread's own state
     private volatile string? _lastFailure;   // why the last batch or probe failed; null once one succeeds
     private PendingWrite? _pendingProbe;   // under the queue's lock: probes asked for meanwhile share it
+    private readonly bool _countsUsageLater;   // SQLite: batches leave their usage to a count (KeyUsageBatchCounts)
+    private long _usageCountDue = long.MaxValue;   // Stopwatch time the pending usage is to be counted; MaxValue: none pending
+    private bool _finalCountTried;   // the writer thread's own: a closing writer tries its last count once
 
     public AuditWriter(IDbContextFactory<KmsDbContext> dbFactory, IOptions<AuditWriterSettings> settings, IMeterFactory meters, ILogger<AuditWriter> logger)
         : this(dbFactory, settings.Value.CommitDelay, meters, logger)
@@ -95,6 +108,13 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
         _commits = meter.CreateCounter<long>(CommitsCounter, "{commit}", "Transactions committed by the audit writer, one per batch");
         _committedRecords = meter.CreateCounter<long>(CommittedRecordsCounter, "{record}", "Audit records committed by the audit writer");
         _refusedRecords = meter.CreateCounter<long>(RefusedRecordsCounter, "{record}", "Audit records whose batch could not be written; their operations were refused");
+        using (KmsDbContext db = dbFactory.CreateDbContext())
+        {
+            _countsUsageLater = !db.Database.IsPostgres();
+        }
+
+        // A server stopped uncleanly may have left usage uncounted: the first count comes soon after start.
+        _usageCountDue = _countsUsageLater ? Stopwatch.GetTimestamp() + Ticks(UsageCountInterval) : long.MaxValue;
         _thread = new Thread(Run) { IsBackground = true, Name = "Audit writer" };
         _thread.Start();
     }
@@ -166,7 +186,37 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Stops taking records and waits until everything queued is written.</summary>
+    /// <summary>
+    /// Completes once the key usage of every record committed before the call is in the usage counts, so that a
+    /// reader sees what the audit log holds. At once on PostgreSQL, where each batch is counted as it is committed,
+    /// or when nothing is pending; otherwise the writer counts now, between batches.
+    /// </summary>
+    /// <exception cref="AuditUnavailableException">The count could not be written.</exception>
+    public Task CountUsageAsync()
+    {
+        if (Interlocked.Read(ref _usageCountDue) == long.MaxValue)
+        {
+            return Task.CompletedTask;
+        }
+
+        var request = new PendingWrite([]) { IsCountRequest = true };
+        lock (_queue)
+        {
+            if (_closed)
+            {
+                return Task.CompletedTask;   // the writer counts what is pending as it stops
+            }
+
+            _queue.Enqueue(request);
+            if (_queue.Count == 1)
+            {
+                Monitor.Pulse(_queue);
+            }
+        }
+
+        return request.Done.Task;
+    }
+
     /// <summary>
     /// Shutdown: stops taking records (a later <see cref="WriteAsync"/> is refused, so its operation fails rather
     /// than being answered unaudited) and waits until every queued record is written, or until
@@ -260,40 +310,20 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
         Connection? connection = null;
         try
         {
-            while (TakeBatch(batch, records))
+            while (TakeBatch(batch, records, out bool countUsage))
             {
-                bool probe = batch is [{ IsProbe: true }];
-                try
+                if (records.Count > 0)
                 {
-                    Commit(ref connection, records, probe);
-                    _lastFailure = null;
-                    if (!probe)
-                    {
-                        _commits.Add(1);
-                        _committedRecords.Add(records.Count);
-                        Interlocked.Add(ref _committedTotal, records.Count);
-                    }
-
-                    batch.ForEach(p => p.Done.TrySetResult());
+                    WriteBatch(ref connection, batch, records);
                 }
-                catch (Exception e)
+
+                if (countUsage)
                 {
-                    Close(connection);
-                    connection = null;
-                    _lastFailure = $"the last audit {(probe ? "probe" : "batch")} could not be written: {KmsDatabase.DriverReason(e)}";
-
-                    // Fail closed: every operation in the batch is refused rather than answered unaudited.
-                    if (probe)
-                    {
-                        _logger.LogWarning("The audit writer's probe failed: {Reason}", KmsDatabase.DriverReason(e));
-                    }
-                    else
-                    {
-                        _logger.LogError(e, "Could not write {Count} audit record(s); the operations that produced them were refused", records.Count);
-                        _refusedRecords.Add(records.Count);
-                    }
-
-                    batch.ForEach(p => p.Done.TrySetException(new AuditUnavailableException(e)));
+                    CountUsage(ref connection, batch);
+                }
+                else
+                {
+                    batch.ForEach(p => p.Done.TrySetResult());   // count requests with nothing pending
                 }
             }
         }
@@ -303,21 +333,115 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>Commits the batch's records (a probe's, rolled back) and answers their callers; never throws.</summary>
+    private void WriteBatch(ref Connection? connection, List<PendingWrite> batch, List<AuditEvent> records)
+    {
+        bool probe = batch is [{ IsProbe: true }];
+        try
+        {
+            bool leftUsage = Commit(ref connection, records, probe);
+            _lastFailure = null;
+            if (!probe)
+            {
+                _commits.Add(1);
+                _committedRecords.Add(records.Count);
+                Interlocked.Add(ref _committedTotal, records.Count);
+            }
+
+            if (leftUsage && Interlocked.Read(ref _usageCountDue) == long.MaxValue)
+            {
+                // Before the callers are answered, so that a count asked for after their answer finds it pending.
+                Interlocked.Exchange(ref _usageCountDue, Stopwatch.GetTimestamp() + Ticks(UsageCountInterval));
+            }
+
+            batch.ForEach(p =>
+            {
+                if (!p.IsCountRequest)
+                {
+                    p.Done.TrySetResult();
+                }
+            });
+        }
+        catch (Exception e)
+        {
+            Close(connection);
+            connection = null;
+            _lastFailure = $"the last audit {(probe ? "probe" : "batch")} could not be written: {KmsDatabase.DriverReason(e)}";
+
+            // Fail closed: every operation in the batch is refused rather than answered unaudited.
+            if (probe)
+            {
+                _logger.LogWarning("The audit writer's probe failed: {Reason}", KmsDatabase.DriverReason(e));
+            }
+            else
+            {
+                _logger.LogError(e, "Could not write {Count} audit record(s); the operations that produced them were refused", records.Count);
+                _refusedRecords.Add(records.Count);
+            }
+
+            batch.ForEach(p =>
+            {
+                if (!p.IsCountRequest)
+                {
+                    p.Done.TrySetException(new AuditUnavailableException(e));
+                }
+            });
+        }
+    }
+
+    /// <summary>
+    /// Counts the usage every batch left pending, in a transaction of its own, and answers the count requests in
+    /// <paramref name="batch"/>. A failure is logged and tried again after <see cref="UsageCountInterval"/>; the
+    /// ranges stay pending, and the records they hold stay written.
+    /// </summary>
+    private void CountUsage(ref Connection? connection, List<PendingWrite> batch)
+    {
+        try
+        {
+            for (bool retried = false; ; retried = true)
+            {
+                try
+                {
+                    connection ??= Connection.Open(_dbFactory);
+                    connection.CountPending();
+                    break;
+                }
+                catch (Exception e) when (!retried && KmsDatabase.IsConnectionLost(e))
+                {
+                    Close(connection);
+                    connection = null;
+                }
+            }
+
+            Interlocked.Exchange(ref _usageCountDue, long.MaxValue);
+            batch.ForEach(p => p.Done.TrySetResult());
+        }
+        catch (Exception e)
+        {
+            Close(connection);
+            connection = null;
+            Interlocked.Exchange(ref _usageCountDue, Stopwatch.GetTimestamp() + Ticks(UsageCountInterval));
+            _logger.LogWarning("Could not count the key usage of recent audit records; trying again in {Interval}: {Reason}",
+                UsageCountInterval, KmsDatabase.DriverReason(e));
+            batch.ForEach(p => p.Done.TrySetException(new AuditUnavailableException(e)));
+        }
+    }
+
     /// <summary>
     /// Commits (or, for a probe, rolls back) the batch on the writer's connection, opening one when there is none.
     /// A session the server has since ended (a restart, a terminated backend), whether the writer kept it or the
     /// driver's pool handed it out again, fails once: the batch was not committed, so it is written again on a
     /// new connection. Any other failure, or a second one, is the batch's.
     /// </summary>
-    private void Commit(ref Connection? connection, List<AuditEvent> records, bool probe)
+    /// <returns>Whether the batch left key usage to count later.</returns>
+    private bool Commit(ref Connection? connection, List<AuditEvent> records, bool probe)
     {
         for (bool retried = false; ; retried = true)
         {
             try
             {
                 connection ??= Connection.Open(_dbFactory);
-                connection.Commit(records, rollBack: probe);
-                return;
+                return connection.Commit(records, rollBack: probe);
             }
             catch (Exception e) when (!retried && KmsDatabase.IsConnectionLost(e))
             {
@@ -328,21 +452,44 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Waits for records and takes what has queued, up to a batch; false once closed and drained.</summary>
-    private bool TakeBatch(List<PendingWrite> batch, List<AuditEvent> records)
+    /// <summary>
+    /// Waits for records and takes what has queued, up to a batch, with the count requests among it; false once
+    /// closed and drained. <paramref name="countUsage"/> says whether pending usage is to be counted after the
+    /// batch: a count was asked for or is due. A due count with nothing queued is a batch of its own.
+    /// </summary>
+    private bool TakeBatch(List<PendingWrite> batch, List<AuditEvent> records, out bool countUsage)
     {
         batch.Clear();
         records.Clear();
+        countUsage = false;
         lock (_queue)
         {
             while (_queue.Count == 0)
             {
+                long due = Interlocked.Read(ref _usageCountDue);
                 if (_closed)
                 {
-                    return false;
+                    // The last count, tried once whatever its time: a server stopped cleanly leaves nothing pending.
+                    countUsage = due != long.MaxValue && !_finalCountTried;
+                    _finalCountTried = true;
+                    return countUsage;
                 }
 
-                Monitor.Wait(_queue);
+                if (due == long.MaxValue)
+                {
+                    Monitor.Wait(_queue);
+                    continue;
+                }
+
+                TimeSpan late = Stopwatch.GetElapsedTime(due, Stopwatch.GetTimestamp());
+                if (late >= TimeSpan.Zero)
+                {
+                    countUsage = true;
+                    return true;
+                }
+
+                // Rounded up, as in HoldForCompany.
+                Monitor.Wait(_queue, (int)Math.Ceiling(-late.TotalMilliseconds));
             }
 
             if (_queue.Peek().IsProbe)
@@ -364,14 +511,18 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
             {
                 batch.Add(_queue.Dequeue());
                 records.AddRange(next.Records);
+                countUsage |= next.IsCountRequest;
             }
 
             _queuedRecords -= records.Count;
         }
 
-        _lastBatchHadCompany = batch.Count > 1;
+        countUsage |= Stopwatch.GetTimestamp() >= Interlocked.Read(ref _usageCountDue);
+        _lastBatchHadCompany = batch.Count(p => !p.IsCountRequest) > 1;
         return true;
     }
+
+    private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
 
     /// <summary>
     /// Waits, holding no lock while asleep, until the commit delay has passed, the batch is full or the writer is closing.
@@ -425,18 +576,27 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
 
         /// <summary>One transaction (SQLite: <c>BEGIN IMMEDIATE</c>, the write lock first) holding the whole batch.</summary>
         /// <param name="rollBack">A probe: every write is made, then undone.</param>
-        public void Commit(IReadOnlyList<AuditEvent> records, bool rollBack)
+        /// <returns>Whether the committed batch left key usage to count later.</returns>
+        public bool Commit(IReadOnlyList<AuditEvent> records, bool rollBack)
         {
             using DbTransaction transaction = db.Database.GetDbConnection().BeginTransaction();
-            insert.Write(records, transaction);
+            bool leftUsage = insert.Write(records, transaction);
             if (rollBack)
             {
                 transaction.Rollback();
+                return false;
             }
-            else
-            {
-                transaction.Commit();
-            }
+
+            transaction.Commit();
+            return leftUsage;
+        }
+
+        /// <summary>One transaction that counts every batch's pending usage.</summary>
+        public void CountPending()
+        {
+            using DbTransaction transaction = db.Database.GetDbConnection().BeginTransaction();
+            insert.CountPending(transaction);
+            transaction.Commit();
         }
 
         public void Dispose()
@@ -464,6 +624,9 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public bool IsProbe { get; init; }
+
+        /// <summary>Holds no records: answered once the usage pending before it is counted (<see cref="CountUsageAsync"/>).</summary>
+        public bool IsCountRequest { get; init; }
     }
 }
 

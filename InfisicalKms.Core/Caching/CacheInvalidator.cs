@@ -40,6 +40,7 @@ public sealed partial class CacheInvalidator(CacheGenerations generations) : DbC
         ["KeyUsageActorHours"] = CacheScopes.None,
         ["KeyUsageDays"] = CacheScopes.None,
         ["KeyUsageActorDays"] = CacheScopes.None,
+        ["KeyUsagePending"] = CacheScopes.None,   // SQLite's audit writer's uncounted batches (KeyUsageBatchCounts)
         ["ClientSecrets"] = CacheScopes.None,
         ["AspNetUserTokens"] = CacheScopes.None,
         ["AspNetUserClaims"] = CacheScopes.None,

@@ -3,29 +3,39 @@ using System.Data.Common;
 namespace InfisicalKms.Core.Usage;
 
 /// <summary>
-/// The audit writer's way of keeping the key usage counts: one statement per count table for a whole batch of
-/// records, instead of the insert trigger's four upserts per record, which cost the hot path about 40 % of its
-/// encrypts per second (bench/README.md, "Key usage"). The batch is counted in its own transaction, so the counts
-/// still change exactly when its records are committed.
+/// The audit writer's way of keeping the key usage counts: one statement per count table for many records at once,
+/// instead of the insert trigger's four upserts per record, which cost the hot path about 40 % of its encrypts per
+/// second (bench/README.md, "Key usage").
 /// </summary>
 /// <remarks>
 /// <para>
 /// The writer first turns the trigger off for its transaction alone: on SQLite by holding a row in
 /// <c>KeyUsageCountingDeferred</c> (a writer holds the database's only write lock, and the row is gone again before
 /// it commits, so no one else ever sees it); on PostgreSQL with the transaction-local setting
-/// <c>kms.usage_counting_deferred</c>. Then it inserts the records, counts them here, and turns the trigger on again.
+/// <c>kms.usage_counting_deferred</c>. Then it inserts the records and turns the trigger on again.
 /// Every other writer (EF's <c>SaveChanges</c>, retention's deletions, a database copy) is still counted by the triggers.
 /// </para>
 /// <para>
-/// The statements group the batch's records exactly as the triggers and the <c>KeyUsageCounts</c> migrations do
-/// (<c>KeyUsageCountsTests</c> compares them). SQLite finds the batch by <c>Sequence</c>: the records after the
-/// largest one before the batch, which no one else can write meanwhile. PostgreSQL finds it by the records' IDs,
-/// since another instance may commit records with larger sequences while the batch is written.
+/// On PostgreSQL the writer counts the batch in its own transaction (<see cref="CountBatch"/>), finding it by
+/// the records' IDs, since another instance may commit records with larger sequences meanwhile. On SQLite it
+/// leaves the batch's range of sequences in <c>KeyUsagePending</c> (<see cref="MarkPending"/>), and counts
+/// every pending range at once about a second later (<see cref="CountPending"/>), or sooner when a reader of the
+/// counts asks (<see cref="Audit.AuditWriter.CountUsageAsync"/>). Counting each batch touched, for every distinct
+/// key in it, a row and an index entry in each of the four tables: with requests spread over 10,000 keys that
+/// was about 480 pages written to the log per commit, and the writer's thread spent its core writing them
+/// (bench/README.md, "The hot path"). Counted a second at a time, each page is written once.
+/// </para>
+/// <para>
+/// The statements group the records exactly as the triggers and the <c>KeyUsageCounts</c> migrations do
+/// (<c>KeyUsageCountsTests</c> compares them).
 /// </para>
 /// </remarks>
 internal sealed class KeyUsageBatchCounts(bool postgres)
 {
     private const string EventTypes = Storage.Migrations.KeyUsageCounts.EventTypeList;
+
+    /// <summary>Whether the batches' usage is counted later (SQLite), not in the batch's own transaction (PostgreSQL).</summary>
+    public bool CountsLater => !postgres;
 
     /// <summary>The statement that turns the insert trigger off for the rest of the transaction (or until <see cref="Resume"/>).</summary>
     public string Defer => postgres
@@ -37,21 +47,35 @@ internal sealed class KeyUsageBatchCounts(bool postgres)
         ? "SELECT set_config('kms.usage_counting_deferred', 'off', true)"
         : """DELETE FROM "KeyUsageCountingDeferred" """;
 
-    /// <summary>SQLite only: the largest <c>Sequence</c> before the batch, bound as <c>@after</c> in <see cref="Count"/>.</summary>
+    /// <summary>SQLite: the largest <c>Sequence</c> before the batch, bound as <c>@after</c> in <see cref="MarkPending"/>.</summary>
     public const string LastSequence = """SELECT COALESCE(MAX("Sequence"), 0) FROM "AuditEvents" """;
 
     /// <summary>
-    /// The four statements that add the batch to the hourly and daily counts. Their parameter is <c>@after</c> (a
-    /// <see cref="long"/>) on SQLite and <c>@ids</c> (the records' IDs, a <see cref="Guid"/> array) on PostgreSQL.
+    /// SQLite: leaves the batch's records, those after <c>@after</c> (a <see cref="long"/>), to be counted later. The
+    /// writer holds the write lock, so they are the batch's and no one else's.
     /// </summary>
-    public IReadOnlyList<string> Count => postgres ? PostgresCount : SqliteCount;
+    public const string MarkPending = """
+        INSERT INTO "KeyUsagePending" ("After", "Last") SELECT @after, MAX("Sequence") FROM "AuditEvents"
+        """;
 
-    /// <summary>Binds the batch to one of <see cref="Count"/>'s statements.</summary>
-    public DbParameter Batch(DbCommand command, long after, IEnumerable<Guid> ids)
+    /// <summary>
+    /// SQLite: the four statements that add every pending range's records to the hourly and daily counts, and the
+    /// one that empties the table. They take no parameter.
+    /// </summary>
+    public static IReadOnlyList<string> CountPending => SqliteCount;
+
+    /// <summary>
+    /// PostgreSQL: the four statements that add the batch to the hourly and daily counts. Their parameter is
+    /// <c>@ids</c>, the records' IDs (a <see cref="Guid"/> array), bound with <see cref="Batch"/>.
+    /// </summary>
+    public static IReadOnlyList<string> CountBatch => PostgresCount;
+
+    /// <summary>Binds the batch's records to one of <see cref="CountBatch"/>'s statements.</summary>
+    public static DbParameter Batch(DbCommand command, IEnumerable<Guid> ids)
     {
         DbParameter parameter = command.CreateParameter();
-        parameter.ParameterName = postgres ? "ids" : "after";
-        parameter.Value = postgres ? ids.ToArray() : after;
+        parameter.ParameterName = "ids";
+        parameter.Value = ids.ToArray();
         return parameter;
     }
 
@@ -69,23 +93,26 @@ internal sealed class KeyUsageBatchCounts(bool postgres)
             SELECT "KeyId", {t.StartOf}, "EventType", "Outcome",
                 CASE WHEN e."Outcome" = 'failure' THEN COALESCE(json_extract(e."Metadata", '$.error'), '') ELSE '' END,
                 MAX("ProjectId"), COUNT(*), MAX("CreatedAt")
-            FROM "AuditEvents" e
-            WHERE e."Sequence" > @after AND "KeyId" IS NOT NULL AND "ProjectId" IS NOT NULL AND "EventType" IN ({EventTypes})
+            FROM "KeyUsagePending" p JOIN "AuditEvents" e ON e."Sequence" > p."After" AND e."Sequence" <= p."Last"
+            WHERE "KeyId" IS NOT NULL AND "ProjectId" IS NOT NULL AND "EventType" IN ({EventTypes})
             GROUP BY 1, 2, 3, 4, 5
             ON CONFLICT DO UPDATE SET "Count" = "Count" + excluded."Count", "LastAt" = max("LastAt", excluded."LastAt")
             """,
-            // ActorName beside MAX("CreatedAt") is SQLite's bare column: the name on the newest record, as the trigger keeps it.
+            // ProjectId, ActorId and ActorName beside MAX("CreatedAt"), the only max() here, are SQLite's bare columns:
+            // they come from the newest record, so the name is the one it bore, as the trigger keeps it (the other two
+            // are the same on every record of the group).
             $"""
             INSERT INTO "{t.Actors}" ("KeyId", "{t.Start}", "ActorType", "ActorKey", "ProjectId", "ActorId", "ActorName", "Count", "FailureCount", "LastAt")
-            SELECT "KeyId", {t.StartOf}, "ActorType", COALESCE(e."ActorId", 'name:' || e."ActorName"), MAX("ProjectId"), MAX("ActorId"),
+            SELECT "KeyId", {t.StartOf}, "ActorType", COALESCE(e."ActorId", 'name:' || e."ActorName"), "ProjectId", "ActorId",
                 "ActorName", COUNT(*), SUM("Outcome" = 'failure'), MAX("CreatedAt")
-            FROM "AuditEvents" e
-            WHERE e."Sequence" > @after AND "KeyId" IS NOT NULL AND "ProjectId" IS NOT NULL AND "EventType" IN ({EventTypes})
+            FROM "KeyUsagePending" p JOIN "AuditEvents" e ON e."Sequence" > p."After" AND e."Sequence" <= p."Last"
+            WHERE "KeyId" IS NOT NULL AND "ProjectId" IS NOT NULL AND "EventType" IN ({EventTypes})
             GROUP BY 1, 2, 3, 4
             ON CONFLICT DO UPDATE SET "Count" = "Count" + excluded."Count", "FailureCount" = "FailureCount" + excluded."FailureCount",
                 "ActorName" = excluded."ActorName", "LastAt" = max("LastAt", excluded."LastAt")
             """,
         }),
+        """DELETE FROM "KeyUsagePending" """,
     ];
 
     private static readonly string[] PostgresCount =

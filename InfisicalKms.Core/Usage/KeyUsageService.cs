@@ -15,7 +15,11 @@ namespace InfisicalKms.Core.Usage;
 /// 30-day chart of a project with a million records sums a few thousand rows. Reads need <c>read</c> on
 /// <c>audit-logs</c>, like the audit log they summarise, and are not themselves audited.
 /// </summary>
-public sealed class KeyUsageService(IDbContextFactory<KmsDbContext> dbFactory, TimeProvider clock)
+/// <remarks>
+/// Each read first has the audit writer count what it left pending (<see cref="AuditWriter.CountUsageAsync"/>),
+/// so a report holds every record committed before it was asked for, as the audit log does.
+/// </remarks>
+public sealed class KeyUsageService(IDbContextFactory<KmsDbContext> dbFactory, TimeProvider clock, AuditWriter writer)
 {
     /// <summary>The most buckets one report returns: 83 days of hours, or five years of days.</summary>
     public const int MaxBuckets = 2000;
@@ -43,6 +47,7 @@ public sealed class KeyUsageService(IDbContextFactory<KmsDbContext> dbFactory, T
     {
         await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
         KmsKey key = await KeyLookup.GetUsableKeyAsync(db, actor, keyRef, audit: null, ct, [Permission.ReadAuditLogs]);
+        await writer.CountUsageAsync().WaitAsync(ct);
         // The window is checked once the caller may see the key: a stranger learns "not found", whatever the window.
         (DateTime from, DateTime to) = UsageWindow.Resolve(query, clock.GetUtcNow().UtcDateTime);
         UsageSeries series = await SeriesAsync(db, Scope.Key, key.Id, from, to, query.Bucket, ct);
@@ -58,6 +63,7 @@ public sealed class KeyUsageService(IDbContextFactory<KmsDbContext> dbFactory, T
         await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
         (Project project, _) = await ProjectAccess.RequireProjectAsync(db, actor, projectId, ct, Permission.ReadAuditLogs);
         (DateTime from, DateTime to) = UsageWindow.Resolve(query, clock.GetUtcNow().UtcDateTime);
+        await writer.CountUsageAsync().WaitAsync(ct);
         UsageSeries series = await SeriesAsync(db, Scope.Project, project.Id, from, to, query.Bucket, ct);
 
         List<KeyRow> rows = await db.Database.SqlQuery<KeyRow>(Sql(Scope.Project, query.Bucket, """
@@ -92,6 +98,7 @@ public sealed class KeyUsageService(IDbContextFactory<KmsDbContext> dbFactory, T
         DateTime now = clock.GetUtcNow().UtcDateTime;
         await using KmsDbContext db = await dbFactory.CreateDbContextAsync(ct);
         (Project project, _) = await ProjectAccess.RequireProjectAsync(db, actor, projectId, ct, Permission.ReadAuditLogs, Permission.ReadKey);
+        await writer.CountUsageAsync().WaitAsync(ct);
         DateTime cutoff = now - UnusedAfter;
         DateTime cutoffHour = UsageWindow.Floor(cutoff, UsageBucket.Hour);
         List<AttentionRow> unused = await db.Database.SqlQuery<AttentionRow>($"""

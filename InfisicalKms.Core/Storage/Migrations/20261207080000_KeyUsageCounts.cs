@@ -122,7 +122,7 @@ public sealed class KeyUsageCounts : Migration
             CREATE TRIGGER "KeyUsage_Delete" AFTER DELETE ON "AuditEvents"
             WHEN OLD."KeyId" IS NOT NULL AND OLD."ProjectId" IS NOT NULL AND OLD."EventType" IN ({EventTypeList})
             BEGIN
-            {string.Concat(Tables.Select(Uncount))}END;
+            {UncountStatements}END;
             """);
     }
 
@@ -138,6 +138,9 @@ public sealed class KeyUsageCounts : Migration
                 "ActorName" = excluded."ActorName", "LastAt" = max("LastAt", excluded."LastAt");
 
         """;
+
+    /// <summary>The delete trigger's statements, every granularity's; <c>KeyUsagePending</c> keeps them when it narrows the trigger's condition.</summary>
+    internal static string UncountStatements => string.Concat(Tables.Select(Uncount));
 
     /// <summary>The delete trigger's statements for one granularity: the record taken off its rows, emptied rows removed.</summary>
     private static string Uncount(CountTables t)

@@ -1,0 +1,56 @@
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+namespace InfisicalKms.Core.Storage.Migrations;
+
+/// <summary>
+/// SQLite's audit writer counts its records' key usage about once a second instead of with every batch
+/// (<see cref="Usage.KeyUsageBatchCounts"/>): each batch leaves the range of sequences it wrote in
+/// <c>KeyUsagePending</c>, in its own transaction, and a later transaction of the writer counts every pending
+/// range and empties the table. A crash between the two loses nothing: the ranges are counted after the restart.
+/// </summary>
+/// <remarks>
+/// A record deleted while its range is still pending was never counted, so the delete trigger now leaves it
+/// alone; the later count no longer finds it. The trigger's statements are the <c>KeyUsageCounts</c> migration's.
+/// PostgreSQL has no such table: its writer still counts each batch in the batch's transaction. <c>Down</c> drops
+/// the table as it is: a server stopped cleanly has emptied it (the writer counts what is pending as it stops).
+/// </remarks>
+[DbContext(typeof(KmsDbContext))]
+[Migration("20261208090000_KeyUsagePending")]
+public sealed class KeyUsagePending : Migration
+{
+    private const string DeleteTrigger = """CREATE TRIGGER "KeyUsage_Delete" AFTER DELETE ON "AuditEvents" """;
+
+    private static readonly string CountedRecord =
+        $"""OLD."KeyId" IS NOT NULL AND OLD."ProjectId" IS NOT NULL AND OLD."EventType" IN ({KeyUsageCounts.EventTypeList})""";
+
+    protected override void Up(MigrationBuilder migrationBuilder)
+    {
+        // ("After", "Last"]: the sequences of one batch of the writer's records, not yet counted.
+        migrationBuilder.Sql("""
+            CREATE TABLE "KeyUsagePending" (
+                "After" INTEGER NOT NULL CONSTRAINT "PK_KeyUsagePending" PRIMARY KEY,
+                "Last" INTEGER NOT NULL);
+            """);
+        migrationBuilder.Sql("""DROP TRIGGER "KeyUsage_Delete";""");
+        migrationBuilder.Sql($"""
+            {DeleteTrigger}
+            WHEN {CountedRecord}
+                AND NOT EXISTS (SELECT 1 FROM "KeyUsagePending" p WHERE OLD."Sequence" > p."After" AND OLD."Sequence" <= p."Last")
+            BEGIN
+            {KeyUsageCounts.UncountStatements}END;
+            """);
+    }
+
+    protected override void Down(MigrationBuilder migrationBuilder)
+    {
+        migrationBuilder.Sql("""DROP TRIGGER "KeyUsage_Delete";""");
+        migrationBuilder.Sql($"""
+            {DeleteTrigger}
+            WHEN {CountedRecord}
+            BEGIN
+            {KeyUsageCounts.UncountStatements}END;
+            """);
+        migrationBuilder.Sql("""DROP TABLE "KeyUsagePending";""");
+    }
+}

@@ -1,0 +1,174 @@
+using System.Diagnostics.Metrics;
+using InfisicalKms.Core.Audit;
+using InfisicalKms.Core.Keys;
+using InfisicalKms.Core.Projects;
+using InfisicalKms.Core.Storage;
+using InfisicalKms.Core.Usage;
+using InfisicalKms.Tests.TestSupport;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace InfisicalKms.Tests.Core.Usage;
+
+/// <summary>
+/// SQLite's audit writer leaves its batches' key usage pending (<c>KeyUsagePending</c>) and counts it a moment
+/// later (<see cref="KeyUsageBatchCounts"/>): a reader still sees every committed record, nothing pending is lost
+/// to a crash or double counted by a prune, and an actor's name is the one on its newest record.
+/// A host of its own per test: each watches its writer's pending table from empty.
+/// </summary>
+[Trait("Category", "SqliteOnly")]
+public sealed class KeyUsagePendingTests : IAsyncLifetime
+{
+    private readonly CoreTestHost _core = new();
+
+    public Task InitializeAsync() => _core.InitializeAsync();
+
+    public Task DisposeAsync() => _core.DisposeAsync();
+
+    private KeyUsageService Usage => _core.Services.GetRequiredService<KeyUsageService>();
+
+    private AuditWriter Writer => _core.Services.GetRequiredService<AuditWriter>();
+
+    [Fact]
+    public async Task WriterBatches_AreInTheReportAsSoonAsTheirCallersAreAnswered()
+    {
+        (KmsKey key, UsageQuery query) = await KeyAsync("read at once");
+
+        for (int i = 0; i < 5; i++)
+        {
+            await Writer.WriteAsync([UsageRecords.Of(_core, key, AuditEventTypes.Encrypt, DateTime.UtcNow, Alice)]);
+            KeyUsageReport report = await Usage.ForKeyAsync(_core.AdminActor, key.Id, query, CancellationToken.None);
+            Assert.Equal(new OutcomeCounts(i + 1, 0), report.Usage.Total);
+        }
+
+        Assert.Equal(0, await PendingRangesAsync());
+    }
+
+    [Fact]
+    public async Task WriterBatches_AreCountedWithoutAReader()
+    {
+        (KmsKey key, _) = await KeyAsync("counted alone");
+
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(_ =>
+            Writer.WriteAsync([UsageRecords.Of(_core, key, AuditEventTypes.Decrypt, DateTime.UtcNow, Alice)])));
+
+        // Not a timing assertion: the writer counts within about a second; the deadline only bounds a broken one.
+        DateTime deadline = DateTime.UtcNow.AddSeconds(30);
+        while (await CountedAsync(key) < 20 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(20, await CountedAsync(key));
+        Assert.Equal(0, await PendingRangesAsync());
+    }
+
+    [Fact]
+    public async Task RangesLeftByACrash_AreCountedByTheNextWriter()
+    {
+        (KmsKey key, UsageQuery query) = await KeyAsync("crashed");
+        await LeavePendingAsync(
+            UsageRecords.Of(_core, key, AuditEventTypes.Encrypt, DateTime.UtcNow.AddMinutes(-2), Alice),
+            UsageRecords.Of(_core, key, AuditEventTypes.Sign, DateTime.UtcNow.AddMinutes(-1), Alice, error: "BadRequest"));
+        Assert.Equal(0, await CountedAsync(key));
+
+        await using (AuditWriter restarted = NewWriter())
+        {
+            await restarted.CountUsageAsync();
+        }
+
+        Assert.Equal(0, await PendingRangesAsync());
+        KeyUsageReport report = await Usage.ForKeyAsync(_core.AdminActor, key.Id, query, CancellationToken.None);
+        Assert.Equal(["encrypt 1/0", "sign 0/1"], report.Usage.Operations.Select(o => $"{o.Key} {o.Value.Success}/{o.Value.Failure}"));
+    }
+
+    [Fact]
+    public async Task RecordsPrunedWhilePending_AreNeitherUncountedNorCounted()
+    {
+        // Arrange: in one hour, a pending record and a counted one before the retention cut, and a counted one after it.
+        (KmsKey key, UsageQuery query) = await KeyAsync("pruned pending");
+        DateTime now = DateTime.UtcNow;
+        DateTime cut = new DateTime(now.Year, now.Month, now.Day, now.Hour, 30, 0, DateTimeKind.Utc).AddDays(-10);
+        await LeavePendingAsync(UsageRecords.Of(_core, key, AuditEventTypes.Encrypt, cut.AddMinutes(-2), Alice));
+        await UsageRecords.SaveAsync(_core,
+            UsageRecords.Of(_core, key, AuditEventTypes.Encrypt, cut.AddMinutes(-1), Alice),
+            UsageRecords.Of(_core, key, AuditEventTypes.Encrypt, cut.AddMinutes(1), Alice));
+
+        // Act
+        await _core.Services.GetRequiredService<AuditRetention>().PruneAsync(cut, CancellationToken.None);
+        await using (AuditWriter restarted = NewWriter())
+        {
+            await restarted.CountUsageAsync();
+        }
+
+        // Assert: the record retention kept, and it alone, in the hour's and the day's counts.
+        foreach (UsageBucket bucket in new[] { UsageBucket.Hour, UsageBucket.Day })
+        {
+            KeyUsageReport report = await Usage.ForKeyAsync(_core.AdminActor, key.Id, query with { Bucket = bucket }, CancellationToken.None);
+            Assert.Equal(["encrypt 1/0"], report.Usage.Operations.Select(o => $"{o.Key} {o.Value.Success}/{o.Value.Failure}"));
+            Assert.Equal([("alice", 1L)], report.Usage.TopActors.Select(a => (a.Name, a.Count)));
+        }
+
+        Assert.Equal(0, await PendingRangesAsync());
+    }
+
+    [Fact]
+    public async Task ActorRenamedWithinOneCount_IsListedUnderTheNameOnItsNewestRecord()
+    {
+        (KmsKey key, UsageQuery query) = await KeyAsync("renamed");
+        DateTime now = DateTime.UtcNow;
+
+        // One batch, so one count; the newer record first, so the order of insertion decides nothing.
+        await Writer.WriteAsync(
+        [
+            UsageRecords.Of(_core, key, AuditEventTypes.Encrypt, now, (Alice.Id, "alice-renamed")),
+            UsageRecords.Of(_core, key, AuditEventTypes.Encrypt, now.AddSeconds(-1), Alice),
+            UsageRecords.Of(_core, key, AuditEventTypes.Encrypt, now.AddSeconds(-2), (Alice.Id, "alice-before")),
+        ]);
+
+        KeyUsageReport report = await Usage.ForKeyAsync(_core.AdminActor, key.Id, query, CancellationToken.None);
+        Assert.Equal([("alice-renamed", 3L)], report.Usage.TopActors.Select(a => (a.Name, a.Count)));
+    }
+
+    private static readonly (Guid Id, string Name) Alice = (Guid.NewGuid(), "alice");
+
+    private async Task<(KmsKey Key, UsageQuery Query)> KeyAsync(string name)
+    {
+        Project project = await _core.CreateProjectAsync(name);
+        KmsKey key = await _core.CreateKeyAsync(project, name.Replace(' ', '-'), KeyAlgorithm.Aes256Gcm);
+        DateTime today = DateTime.UtcNow.Date;
+        return (key, new UsageQuery(today.AddDays(-20), today.AddDays(1), UsageBucket.Day));
+    }
+
+    /// <summary>What a writer that stopped between its batch and its count leaves: the records written uncounted, their range pending.</summary>
+    private async Task LeavePendingAsync(params AuditEvent[] records)
+    {
+        await using KmsDbContext db = await Db();
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        long after = await db.Database.SqlQueryRaw<long>("""SELECT COALESCE(MAX("Sequence"), 0) AS "Value" FROM "AuditEvents" """).SingleAsync();
+        await db.Database.ExecuteSqlRawAsync("""INSERT INTO "KeyUsageCountingDeferred" ("Id") VALUES (1)""");
+        db.AuditEvents.AddRange(records);
+        await db.SaveChangesAsync();
+        await db.Database.ExecuteSqlRawAsync("""DELETE FROM "KeyUsageCountingDeferred" """);
+        await db.Database.ExecuteSqlAsync($"""INSERT INTO "KeyUsagePending" ("After", "Last") SELECT {after}, MAX("Sequence") FROM "AuditEvents" """);
+        await transaction.CommitAsync();
+    }
+
+    private AuditWriter NewWriter() => new(
+        _core.Services.GetRequiredService<IDbContextFactory<KmsDbContext>>(), TimeSpan.Zero,
+        _core.Services.GetRequiredService<IMeterFactory>(), NullLogger<AuditWriter>.Instance);
+
+    private Task<long> CountedAsync(KmsKey key) => ScalarAsync(
+        $"""SELECT COALESCE(SUM("Count"), 0) AS "Value" FROM "KeyUsageHours" WHERE "KeyId" = '{key.Id.ToString().ToUpperInvariant()}'""");
+
+    private Task<long> PendingRangesAsync() => ScalarAsync("""SELECT COUNT(*) AS "Value" FROM "KeyUsagePending" """);
+
+    private async Task<long> ScalarAsync(string sql)
+    {
+        await using KmsDbContext db = await Db();
+        return await db.Database.SqlQueryRaw<long>(sql).SingleAsync();
+    }
+
+    private Task<KmsDbContext> Db() => _core.Services.GetRequiredService<IDbContextFactory<KmsDbContext>>().CreateDbContextAsync();
+}
