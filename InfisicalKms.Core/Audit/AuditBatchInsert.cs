@@ -61,6 +61,11 @@ internal sealed class AuditBatchInsert : IDisposable
         {
             _lastSequence = Command(connection, KeyUsageBatchCounts.LastSequence);
             _markPending = Command(connection, KeyUsageBatchCounts.MarkPending);
+            using (DbCommand groups = Command(connection, KeyUsageBatchCounts.CreateGroups))
+            {
+                groups.ExecuteNonQuery();
+            }
+
             _countPending = [.. KeyUsageBatchCounts.CountPending.Select(text => Command(connection, text))];
         }
         else

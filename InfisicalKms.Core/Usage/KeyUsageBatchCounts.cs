@@ -59,8 +59,8 @@ internal sealed class KeyUsageBatchCounts(bool postgres)
         """;
 
     /// <summary>
-    /// SQLite: the four statements that add every pending range's records to the hourly and daily counts, and the
-    /// one that empties the table. They take no parameter.
+    /// SQLite: the statements that add every pending range's records to the hourly and daily counts and empty the
+    /// table, through the scratch table of <see cref="CreateGroups"/>. They take no parameter.
     /// </summary>
     public static IReadOnlyList<string> CountPending => SqliteCount;
 
@@ -79,39 +79,60 @@ internal sealed class KeyUsageBatchCounts(bool postgres)
         return parameter;
     }
 
+    /// <summary>
+    /// SQLite: the connection's scratch table for <see cref="CountPending"/>, made once per connection. Temporary
+    /// tables belong to the connection alone and are never written to the database file.
+    /// </summary>
+    public const string CreateGroups = """
+        CREATE TEMP TABLE IF NOT EXISTS "KeyUsagePendingGroups" (
+            "KeyId" TEXT NOT NULL, "HourStart" TEXT NOT NULL, "EventType" TEXT NOT NULL, "Outcome" TEXT NOT NULL,
+            "Error" TEXT NOT NULL, "ActorType" TEXT NOT NULL, "ActorKey" TEXT NOT NULL, "ProjectId" TEXT NOT NULL,
+            "ActorId" TEXT NULL, "ActorName" TEXT NOT NULL, "Count" INTEGER NOT NULL, "LastAt" TEXT NOT NULL)
+        """;
+
+    /// <summary>
+    /// The pending records are read once, into one row per key, hour, event type, outcome, error class and actor;
+    /// the four tables are counted from those rows (a hot key's second of records is a handful of them). Each
+    /// grouping's ProjectId, ActorId and ActorName beside its one max() aggregate are SQLite's bare columns: they
+    /// come from the newest record, so the name is the one it bore, as the trigger keeps it (the other two are the
+    /// same on every record of a group).
+    /// </summary>
     private static readonly string[] SqliteCount =
     [
+        $"""
+        INSERT INTO temp."KeyUsagePendingGroups"
+        SELECT "KeyId", substr(e."CreatedAt", 1, 13) || ':00:00', "EventType", "Outcome",
+            CASE WHEN e."Outcome" = 'failure' THEN COALESCE(json_extract(e."Metadata", '$.error'), '') ELSE '' END,
+            "ActorType", COALESCE(e."ActorId", 'name:' || e."ActorName"), "ProjectId", "ActorId", "ActorName", COUNT(*), MAX("CreatedAt")
+        FROM "KeyUsagePending" p JOIN "AuditEvents" e ON e."Sequence" > p."After" AND e."Sequence" <= p."Last"
+        WHERE "KeyId" IS NOT NULL AND "ProjectId" IS NOT NULL AND "EventType" IN ({EventTypes})
+        GROUP BY 1, 2, 3, 4, 5, 6, 7
+        """,
         .. new (string Usage, string Actors, string Start, string StartOf)[]
         {
-            ("KeyUsageHours", "KeyUsageActorHours", "HourStart", """substr(e."CreatedAt", 1, 13) || ':00:00'"""),
-            ("KeyUsageDays", "KeyUsageActorDays", "DayStart", """substr(e."CreatedAt", 1, 10) || ' 00:00:00'"""),
+            ("KeyUsageHours", "KeyUsageActorHours", "HourStart", "g.\"HourStart\""),
+            ("KeyUsageDays", "KeyUsageActorDays", "DayStart", "substr(g.\"HourStart\", 1, 10) || ' 00:00:00'"),
         }
         .SelectMany(t => new[]
         {
             $"""
             INSERT INTO "{t.Usage}" ("KeyId", "{t.Start}", "EventType", "Outcome", "Error", "ProjectId", "Count", "LastAt")
-            SELECT "KeyId", {t.StartOf}, "EventType", "Outcome",
-                CASE WHEN e."Outcome" = 'failure' THEN COALESCE(json_extract(e."Metadata", '$.error'), '') ELSE '' END,
-                MAX("ProjectId"), COUNT(*), MAX("CreatedAt")
-            FROM "KeyUsagePending" p JOIN "AuditEvents" e ON e."Sequence" > p."After" AND e."Sequence" <= p."Last"
-            WHERE "KeyId" IS NOT NULL AND "ProjectId" IS NOT NULL AND "EventType" IN ({EventTypes})
+            SELECT "KeyId", {t.StartOf}, "EventType", "Outcome", "Error", "ProjectId", SUM("Count"), MAX("LastAt")
+            FROM temp."KeyUsagePendingGroups" g WHERE true
             GROUP BY 1, 2, 3, 4, 5
             ON CONFLICT DO UPDATE SET "Count" = "Count" + excluded."Count", "LastAt" = max("LastAt", excluded."LastAt")
             """,
-            // ProjectId, ActorId and ActorName beside MAX("CreatedAt"), the only max() here, are SQLite's bare columns:
-            // they come from the newest record, so the name is the one it bore, as the trigger keeps it (the other two
-            // are the same on every record of the group).
             $"""
             INSERT INTO "{t.Actors}" ("KeyId", "{t.Start}", "ActorType", "ActorKey", "ProjectId", "ActorId", "ActorName", "Count", "FailureCount", "LastAt")
-            SELECT "KeyId", {t.StartOf}, "ActorType", COALESCE(e."ActorId", 'name:' || e."ActorName"), "ProjectId", "ActorId",
-                "ActorName", COUNT(*), SUM("Outcome" = 'failure'), MAX("CreatedAt")
-            FROM "KeyUsagePending" p JOIN "AuditEvents" e ON e."Sequence" > p."After" AND e."Sequence" <= p."Last"
-            WHERE "KeyId" IS NOT NULL AND "ProjectId" IS NOT NULL AND "EventType" IN ({EventTypes})
+            SELECT "KeyId", {t.StartOf}, "ActorType", "ActorKey", "ProjectId", "ActorId", "ActorName",
+                SUM("Count"), SUM(CASE WHEN "Outcome" = 'failure' THEN "Count" ELSE 0 END), MAX("LastAt")
+            FROM temp."KeyUsagePendingGroups" g WHERE true
             GROUP BY 1, 2, 3, 4
             ON CONFLICT DO UPDATE SET "Count" = "Count" + excluded."Count", "FailureCount" = "FailureCount" + excluded."FailureCount",
                 "ActorName" = excluded."ActorName", "LastAt" = max("LastAt", excluded."LastAt")
             """,
         }),
+        """DELETE FROM temp."KeyUsagePendingGroups" """,
         """DELETE FROM "KeyUsagePending" """,
     ];
 
