@@ -69,7 +69,7 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
     public const string RefusedRecordsCounter = "kms.audit.records.refused";
 
     /// <summary>How long the usage of committed records may wait to be counted, unless a reader asks sooner.</summary>
-    public static readonly TimeSpan UsageCountInterval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan UsageCountInterval = TimeSpan.FromSeconds(3);
 
     private const int MaxRecordsPerBatch = 512;
 

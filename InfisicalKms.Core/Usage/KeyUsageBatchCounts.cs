@@ -19,11 +19,12 @@ namespace InfisicalKms.Core.Usage;
 /// On PostgreSQL the writer counts the batch in its own transaction (<see cref="CountBatch"/>), finding it by
 /// the records' IDs, since another instance may commit records with larger sequences meanwhile. On SQLite it
 /// leaves the batch's range of sequences in <c>KeyUsagePending</c> (<see cref="MarkPending"/>), and counts
-/// every pending range at once about a second later (<see cref="CountPending"/>), or sooner when a reader of the
+/// every pending range at once a few seconds later (<see cref="CountPending"/>), or sooner when a reader of the
 /// counts asks (<see cref="Audit.AuditWriter.CountUsageAsync"/>). Counting each batch touched, for every distinct
 /// key in it, a row and an index entry in each of the four tables: with requests spread over 10,000 keys that
 /// was about 480 pages written to the log per commit, and the writer's thread spent its core writing them
-/// (bench/README.md, "The hot path"). Counted a second at a time, each page is written once.
+/// (bench/README.md, "The hot path"). Counted a few seconds at a time, each page is written once per count, and a
+/// key used many times meanwhile costs one row update per table.
 /// </para>
 /// <para>
 /// The statements group the records exactly as the triggers and the <c>KeyUsageCounts</c> migrations do

@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace InfisicalKms.Core.Storage.Migrations;
 
 /// <summary>
-/// SQLite's audit writer counts its records' key usage about once a second instead of with every batch
+/// SQLite's audit writer counts its records' key usage every few seconds instead of with every batch
 /// (<see cref="Usage.KeyUsageBatchCounts"/>): each batch leaves the range of sequences it wrote in
 /// <c>KeyUsagePending</c>, in its own transaction, and a later transaction of the writer counts every pending
 /// range and empties the table. A crash between the two loses nothing: the ranges are counted after the restart.

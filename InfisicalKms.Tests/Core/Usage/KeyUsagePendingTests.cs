@@ -53,7 +53,7 @@ public sealed class KeyUsagePendingTests : IAsyncLifetime
         await Task.WhenAll(Enumerable.Range(0, 20).Select(_ =>
             Writer.WriteAsync([UsageRecords.Of(_core, key, AuditEventTypes.Decrypt, DateTime.UtcNow, Alice)])));
 
-        // Not a timing assertion: the writer counts within about a second; the deadline only bounds a broken one.
+        // Not a timing assertion: the writer counts within a few seconds; the deadline only bounds a broken one.
         DateTime deadline = DateTime.UtcNow.AddSeconds(30);
         while (await CountedAsync(key) < 20 && DateTime.UtcNow < deadline)
         {
