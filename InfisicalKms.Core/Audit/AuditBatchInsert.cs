@@ -36,8 +36,13 @@ internal sealed class AuditBatchInsert : IDisposable
     private readonly DbCommand _resumeCounting;
     private readonly DbCommand? _lastSequence;   // SQLite only, like the next two
     private readonly DbCommand? _markPending;
+    private readonly DbCommand? _addGroup;
+    private readonly DbCommand? _pendingRanges;
+    private readonly KeyUsageTally? _tally;
     private readonly DbCommand[] _countPending = [];
     private readonly DbCommand[] _countBatch = [];   // PostgreSQL only
+    private readonly Column _guidColumn;   // how a (nullable) ID is stored, for the tally's groups
+    private readonly Column _timeColumn;   // how a time is stored
 
     public AuditBatchInsert(KmsDbContext db)
     {
@@ -67,6 +72,9 @@ internal sealed class AuditBatchInsert : IDisposable
             }
 
             _countPending = [.. KeyUsageBatchCounts.CountPending.Select(text => Command(connection, text))];
+            _addGroup = Command(connection, KeyUsageBatchCounts.AddGroup);
+            _pendingRanges = Command(connection, KeyUsageBatchCounts.PendingRanges);
+            _tally = new KeyUsageTally();
         }
         else
         {
@@ -78,6 +86,7 @@ internal sealed class AuditBatchInsert : IDisposable
         IEntityType recordType = db.Model.FindEntityType(typeof(AuditEvent))!;
         Column[] recordColumns = Column.Of(recordType, sql);
         _insertRecord = Statement.Insert(connection, sql, recordType, recordColumns);
+        (_guidColumn, _timeColumn) = (Column.Named(recordColumns, nameof(AuditEvent.ProjectId)), Column.Named(recordColumns, nameof(AuditEvent.CreatedAt)));
 
         IEntityType headType = db.Model.FindEntityType(typeof(AuditChainHead))!;
         Column[] headColumns = Column.Of(headType, sql);
@@ -171,6 +180,7 @@ internal sealed class AuditBatchInsert : IDisposable
                 (after.ParameterName, after.Value) = ("after", lastSequence);
                 _markPending.Parameters.Add(after);
                 Run(_markPending, transaction, batch);
+                _tally?.Stage(lastSequence, records);
             }
         }
 
@@ -183,19 +193,86 @@ internal sealed class AuditBatchInsert : IDisposable
         return countsUsage && CountsLater;
     }
 
-    /// <summary>SQLite: counts the usage of every batch left pending, by this writer or before a restart, inside <paramref name="transaction"/>.</summary>
+    /// <summary>The transaction of the last <see cref="Write"/> committed (true) or did not: the batch's usage joins the tally, or not.</summary>
+    public void Finished(bool committed)
+    {
+        if (committed)
+        {
+            _tally?.Committed();
+        }
+        else
+        {
+            _tally?.Discard();
+        }
+    }
+
+    /// <summary>
+    /// SQLite: counts the usage of every batch left pending, by this writer (from its tally) or by any other (from
+    /// the records), inside <paramref name="transaction"/>. Call <see cref="Counted"/> once it has committed.
+    /// </summary>
     public void CountPending(DbTransaction transaction)
     {
+        var pending = new List<long>();
+        _pendingRanges!.Transaction = transaction;
+        using (DbDataReader reader = _pendingRanges.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                pending.Add(reader.GetInt64(0));
+            }
+        }
+
+        (IReadOnlyCollection<KeyValuePair<KeyUsageTally.GroupKey, KeyUsageTally.Group>> groups, string tallied) = _tally!.Take(pending);
+        _addGroup!.Transaction = transaction;
+        foreach ((KeyUsageTally.GroupKey key, KeyUsageTally.Group group) in groups)
+        {
+            DbParameterCollection parameters = _addGroup.Parameters;
+            parameters.Clear();
+            parameters.Add(_guidColumn.Mapping.CreateParameter(_addGroup, "@KeyId", key.KeyId, nullable: false));
+            parameters.Add(Text(_addGroup, "@HourStart", key.HourStart));
+            parameters.Add(Text(_addGroup, "@EventType", key.EventType));
+            parameters.Add(Text(_addGroup, "@Outcome", key.Outcome));
+            parameters.Add(Text(_addGroup, "@Error", key.Error));
+            parameters.Add(Text(_addGroup, "@ActorType", key.ActorType));
+            parameters.Add(Text(_addGroup, "@ActorKey", key.ActorKey));
+            parameters.Add(_guidColumn.Mapping.CreateParameter(_addGroup, "@ProjectId", group.ProjectId, nullable: false));
+            parameters.Add(_guidColumn.Mapping.CreateParameter(_addGroup, "@ActorId", group.ActorId, nullable: true));
+            parameters.Add(Text(_addGroup, "@ActorName", group.ActorName));
+            parameters.Add(Value(_addGroup, "@Count", group.Count));
+            parameters.Add(_timeColumn.Mapping.CreateParameter(_addGroup, "@LastAt", group.LastAt, nullable: false));
+            _addGroup.ExecuteNonQuery();
+        }
+
         foreach (DbCommand count in _countPending)
         {
+            count.Parameters.Clear();
+            if (count == _countPending[0])
+            {
+                count.Parameters.Add(Text(count, "@tallied", tallied));
+            }
+
             Run(count, transaction, batch: null);
         }
+    }
+
+    /// <summary>The transaction of <see cref="CountPending"/> committed: the tally starts again.</summary>
+    public void Counted() => _tally?.Clear();
+
+    private static DbParameter Text(DbCommand command, string name, string value) => Value(command, name, value);
+
+    private static DbParameter Value(DbCommand command, string name, object value)
+    {
+        DbParameter parameter = command.CreateParameter();
+        (parameter.ParameterName, parameter.Value) = (name, value);
+        return parameter;
     }
 
     public void Dispose()
     {
         _lastSequence?.Dispose();
         _markPending?.Dispose();
+        _addGroup?.Dispose();
+        _pendingRanges?.Dispose();
         _deferCounting.Dispose();
         foreach (DbCommand count in _countPending.Concat(_countBatch))
         {

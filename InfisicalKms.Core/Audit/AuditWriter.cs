@@ -584,10 +584,12 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
             if (rollBack)
             {
                 transaction.Rollback();
+                insert.Finished(committed: false);
                 return false;
             }
 
             transaction.Commit();
+            insert.Finished(committed: true);
             return leftUsage;
         }
 
@@ -597,6 +599,7 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
             using DbTransaction transaction = db.Database.GetDbConnection().BeginTransaction();
             insert.CountPending(transaction);
             transaction.Commit();
+            insert.Counted();
         }
 
         public void Dispose()

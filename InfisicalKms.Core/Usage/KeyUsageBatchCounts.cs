@@ -61,7 +61,8 @@ internal sealed class KeyUsageBatchCounts(bool postgres)
 
     /// <summary>
     /// SQLite: the statements that add every pending range's records to the hourly and daily counts and empty the
-    /// table, through the scratch table of <see cref="CreateGroups"/>. They take no parameter.
+    /// table, through the scratch table of <see cref="CreateGroups"/>. The first takes <c>@tallied</c>: the ranges
+    /// whose groups <see cref="AddGroup"/> has already put there, which it leaves alone.
     /// </summary>
     public static IReadOnlyList<string> CountPending => SqliteCount;
 
@@ -91,9 +92,20 @@ internal sealed class KeyUsageBatchCounts(bool postgres)
             "ActorId" TEXT NULL, "ActorName" TEXT NOT NULL, "Count" INTEGER NOT NULL, "LastAt" TEXT NOT NULL)
         """;
 
+    /// <summary>SQLite: the ranges pending, by their <c>After</c>: a count's first read, under the write lock.</summary>
+    public const string PendingRanges = """SELECT "After" FROM "KeyUsagePending" """;
+
+    /// <summary>SQLite: one group of the writer's own tally (<see cref="KeyUsageTally"/>) into the scratch table, before <see cref="CountPending"/>.</summary>
+    public const string AddGroup = """
+        INSERT INTO temp."KeyUsagePendingGroups" ("KeyId", "HourStart", "EventType", "Outcome", "Error", "ActorType", "ActorKey",
+            "ProjectId", "ActorId", "ActorName", "Count", "LastAt")
+        VALUES (@KeyId, @HourStart, @EventType, @Outcome, @Error, @ActorType, @ActorKey, @ProjectId, @ActorId, @ActorName, @Count, @LastAt)
+        """;
+
     /// <summary>
-    /// The pending records are read once, into one row per key, hour, event type, outcome, error class and actor;
-    /// the four tables are counted from those rows (a hot key's second of records is a handful of them). Each
+    /// The pending ranges the writer's tally does not hold (<c>@tallied</c>, a JSON array of their <c>After</c>) are
+    /// read once, into one row per key, hour, event type, outcome, error class and actor, beside the tally's own
+    /// rows; the four tables are counted from those rows (a hot key's seconds of records are a handful). Each
     /// grouping's ProjectId, ActorId and ActorName beside its one max() aggregate are SQLite's bare columns: they
     /// come from the newest record, so the name is the one it bore, as the trigger keeps it (the other two are the
     /// same on every record of a group).
@@ -106,7 +118,8 @@ internal sealed class KeyUsageBatchCounts(bool postgres)
             CASE WHEN e."Outcome" = 'failure' THEN COALESCE(json_extract(e."Metadata", '$.error'), '') ELSE '' END,
             "ActorType", COALESCE(e."ActorId", 'name:' || e."ActorName"), "ProjectId", "ActorId", "ActorName", COUNT(*), MAX("CreatedAt")
         FROM "KeyUsagePending" p JOIN "AuditEvents" e ON e."Sequence" > p."After" AND e."Sequence" <= p."Last"
-        WHERE "KeyId" IS NOT NULL AND "ProjectId" IS NOT NULL AND "EventType" IN ({EventTypes})
+        WHERE p."After" NOT IN (SELECT "value" FROM json_each(@tallied))
+            AND "KeyId" IS NOT NULL AND "ProjectId" IS NOT NULL AND "EventType" IN ({EventTypes})
         GROUP BY 1, 2, 3, 4, 5, 6, 7
         """,
         .. new (string Usage, string Actors, string Start, string StartOf)[]

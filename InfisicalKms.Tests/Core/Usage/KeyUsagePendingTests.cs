@@ -131,6 +131,32 @@ public sealed class KeyUsagePendingTests : IAsyncLifetime
         Assert.Equal([("alice-renamed", 3L)], report.Usage.TopActors.Select(a => (a.Name, a.Count)));
     }
 
+    [Fact]
+    public async Task WriterTallyAndTriggers_CountOneActorAndHourInOneRow()
+    {
+        // Arrange: the same actor, key and hour, counted by the trigger (SaveChanges), the writer's tally, and from
+        // the records of a range the writer did not tally (left by a crash).
+        (KmsKey key, UsageQuery query) = await KeyAsync("one row");
+        DateTime hour = DateTime.UtcNow.Date.AddHours(DateTime.UtcNow.Hour);
+        await UsageRecords.SaveAsync(_core, UsageRecords.Of(_core, key, AuditEventTypes.Encrypt, hour.AddMinutes(1), Alice));
+        await LeavePendingAsync(UsageRecords.Of(_core, key, AuditEventTypes.Encrypt, hour.AddMinutes(2), Alice, error: "BadRequest"));
+        await using AuditWriter writer = NewWriter();
+        await writer.WriteAsync([UsageRecords.Of(_core, key, AuditEventTypes.Encrypt, hour.AddMinutes(3), Alice, error: "BadRequest")]);
+
+        // Act
+        await writer.CountUsageAsync();
+
+        // Assert: one row per table for the actor, and one per outcome and error class.
+        Assert.Equal(0, await PendingRangesAsync());
+        string keyId = key.Id.ToString().ToUpperInvariant();
+        Assert.Equal(1, await ScalarAsync($"""SELECT COUNT(*) AS "Value" FROM "KeyUsageActorHours" WHERE "KeyId" = '{keyId}'"""));
+        Assert.Equal(1, await ScalarAsync($"""SELECT COUNT(*) AS "Value" FROM "KeyUsageActorDays" WHERE "KeyId" = '{keyId}'"""));
+        Assert.Equal(2, await ScalarAsync($"""SELECT COUNT(*) AS "Value" FROM "KeyUsageHours" WHERE "KeyId" = '{keyId}'"""));
+        KeyUsageReport report = await Usage.ForKeyAsync(_core.AdminActor, key.Id, query with { Bucket = UsageBucket.Hour, From = hour, To = hour.AddHours(1) }, CancellationToken.None);
+        Assert.Equal([new UsageActor("identity", Alice.Id, "alice", 3, 2, hour.AddMinutes(3))], report.Usage.TopActors);
+        Assert.Equal(new Dictionary<string, long> { ["BadRequest"] = 2 }, report.Usage.Failures);
+    }
+
     private static readonly (Guid Id, string Name) Alice = (Guid.NewGuid(), "alice");
 
     private async Task<(KmsKey Key, UsageQuery Query)> KeyAsync(string name)

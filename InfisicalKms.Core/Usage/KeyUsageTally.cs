@@ -1,0 +1,143 @@
+using System.Globalization;
+using System.Text;
+using InfisicalKms.Core.Audit;
+
+namespace InfisicalKms.Core.Usage;
+
+/// <summary>
+/// SQLite's audit writer's own running count of the usage it has left pending since its last count: the rows of
+/// <c>KeyUsagePendingGroups</c> its committed batches would give, kept as they are committed, so that a count
+/// need not read those records back (<see cref="KeyUsageBatchCounts"/>). Only the writer's thread uses it.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A group is what the count statement groups by: key, hour, event type, outcome, error class, actor. Each value
+/// is built as SQLite builds it from the stored record: the hour is the stored time's first 13 characters
+/// (<c>yyyy-MM-dd HH</c>) and <c>:00:00</c>, the error class is the metadata's <c>error</c> on a failure, the actor
+/// key is the actor's ID as stored (upper-case text) or <c>name:</c> and its name. The project, the actor's ID and
+/// its name are the newest record's (<c>KeyUsageCountsTests</c> and <c>KeyUsagePendingTests</c> compare the
+/// outcome with the triggers and the migration's backfill).
+/// </para>
+/// <para>
+/// The tally is a shortcut, never the only record: each batch's range stays in <c>KeyUsagePending</c> until a
+/// count has committed. A range the tally does not hold (a crash, a connection dropped with its tally, another
+/// process's writer) is counted from its records instead. The tally is kept per range, and a count takes only
+/// the ranges still pending: another writer on the same file (a second process) counts every range it finds,
+/// this one's included, and a range it has counted is gone.
+/// </para>
+/// </remarks>
+internal sealed class KeyUsageTally
+{
+    private readonly Dictionary<long, Dictionary<GroupKey, Group>> _ranges = [];   // by the range's After
+    private (long After, IReadOnlyList<AuditEvent> Records)? _staged;
+
+    /// <summary>
+    /// The groups of the tallied ranges among <paramref name="pending"/> (the <c>After</c> of every range still
+    /// pending), merged, and those ranges as a JSON array for <c>json_each</c>.
+    /// </summary>
+    public (IReadOnlyCollection<KeyValuePair<GroupKey, Group>> Groups, string Tallied) Take(IReadOnlyCollection<long> pending)
+    {
+        var merged = new Dictionary<GroupKey, Group>();
+        var tallied = new StringBuilder("[");
+        foreach (long after in pending)
+        {
+            if (!_ranges.TryGetValue(after, out Dictionary<GroupKey, Group>? groups))
+            {
+                continue;
+            }
+
+            tallied.Append(tallied.Length > 1 ? "," : "").Append(after.ToString(CultureInfo.InvariantCulture));
+            foreach ((GroupKey key, Group group) in groups)
+            {
+                if (merged.TryGetValue(key, out Group? sum))
+                {
+                    sum.Add(group);
+                }
+                else
+                {
+                    merged[key] = group.Copy();
+                }
+            }
+        }
+
+        return (merged, tallied.Append(']').ToString());
+    }
+
+    /// <summary>A batch written into the open transaction, whose range starts after <paramref name="after"/>; held until its commit.</summary>
+    public void Stage(long after, IReadOnlyList<AuditEvent> records) => _staged = (after, records);
+
+    /// <summary>The staged batch was committed: its usage joins the tally.</summary>
+    public void Committed()
+    {
+        if (_staged is not { } staged)
+        {
+            return;
+        }
+
+        _staged = null;
+        var groups = new Dictionary<GroupKey, Group>();
+        _ranges[staged.After] = groups;
+        foreach (AuditEvent record in staged.Records)
+        {
+            if (record is not { KeyId: Guid keyId, ProjectId: Guid projectId } || KeyUsageOperations.OfEventType(record.EventType) is null)
+            {
+                continue;
+            }
+
+            var key = new GroupKey(
+                keyId,
+                record.CreatedAt.ToString("yyyy'-'MM'-'dd' 'HH", CultureInfo.InvariantCulture) + ":00:00",
+                record.EventType,
+                record.Outcome,
+                record.Outcome == "failure" ? record.Metadata.GetValueOrDefault("error") ?? "" : "",
+                record.ActorType,
+                record.ActorId is Guid actorId ? actorId.ToString().ToUpperInvariant() : "name:" + record.ActorName);
+            var one = new Group(projectId, record.ActorId, record.ActorName, 1, record.CreatedAt);
+            if (groups.TryGetValue(key, out Group? group))
+            {
+                group.Add(one);
+            }
+            else
+            {
+                groups[key] = one;
+            }
+        }
+    }
+
+    /// <summary>The staged batch was rolled back (a probe) or failed.</summary>
+    public void Discard() => _staged = null;
+
+    /// <summary>A count has committed: every range it found pending is counted, and none is left to this tally.</summary>
+    public void Clear()
+    {
+        _ranges.Clear();
+        _staged = null;
+    }
+
+    internal readonly record struct GroupKey(Guid KeyId, string HourStart, string EventType, string Outcome, string Error, string ActorType, string ActorKey);
+
+    internal sealed class Group(Guid projectId, Guid? actorId, string actorName, long count, DateTime lastAt)
+    {
+        public Guid ProjectId { get; set; } = projectId;
+
+        public Guid? ActorId { get; set; } = actorId;
+
+        public string ActorName { get; set; } = actorName;
+
+        public long Count { get; set; } = count;
+
+        public DateTime LastAt { get; set; } = lastAt;
+
+        public Group Copy() => new(ProjectId, ActorId, ActorName, Count, LastAt);
+
+        /// <summary>Adds <paramref name="other"/>'s records; the project and actor become the newer group's, as the count statement's bare columns do.</summary>
+        public void Add(Group other)
+        {
+            Count += other.Count;
+            if (other.LastAt >= LastAt)
+            {
+                (ProjectId, ActorId, ActorName, LastAt) = (other.ProjectId, other.ActorId, other.ActorName, other.LastAt);
+            }
+        }
+    }
+}
