@@ -72,6 +72,7 @@ public sealed class VerifyDialogTests(CoreTestHost core) : KmsComponentTest(core
 
         // Act and assert: off, the base64 text itself is checked
         dialogs.Find("#verify-again").Click();
+        dialogs.WaitForElement("#verify-base64");   // the form comes back on the dialog's next render
         dialogs.SetSwitch("verify-base64", false);
         dialogs.Find("#verify-submit").Click();
         dialogs.WaitForAssertion(() => Assert.Equal("Invalid", dialogs.Find("#verify-status").TextContent.Trim()));
