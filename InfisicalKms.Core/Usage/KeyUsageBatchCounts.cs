@@ -24,7 +24,9 @@ namespace InfisicalKms.Core.Usage;
 /// key in it, a row and an index entry in each of the four tables: with requests spread over 10,000 keys that
 /// was about 480 pages written to the log per commit, and the writer's thread spent its core writing them
 /// (bench/README.md, "The hot path"). Counted a few seconds at a time, each page is written once per count, and a
-/// key used many times meanwhile costs one row update per table.
+/// key used many times meanwhile costs one row update per table. The writer adds its own batches from the tally
+/// it keeps as they commit (<see cref="KeyUsageTally"/>, <see cref="AddGroup"/>), and reads back only the records
+/// of ranges it did not tally.
 /// </para>
 /// <para>
 /// The statements group the records exactly as the triggers and the <c>KeyUsageCounts</c> migrations do
