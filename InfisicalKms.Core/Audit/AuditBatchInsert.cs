@@ -229,15 +229,15 @@ internal sealed class AuditBatchInsert : IDisposable
             DbParameterCollection parameters = _addGroup.Parameters;
             parameters.Clear();
             parameters.Add(_guidColumn.Mapping.CreateParameter(_addGroup, "@KeyId", key.KeyId, nullable: false));
-            parameters.Add(Text(_addGroup, "@HourStart", key.HourStart));
-            parameters.Add(Text(_addGroup, "@EventType", key.EventType));
-            parameters.Add(Text(_addGroup, "@Outcome", key.Outcome));
-            parameters.Add(Text(_addGroup, "@Error", key.Error));
-            parameters.Add(Text(_addGroup, "@ActorType", key.ActorType));
-            parameters.Add(Text(_addGroup, "@ActorKey", key.ActorKey));
+            parameters.Add(Value(_addGroup, "@HourStart", key.HourStart));
+            parameters.Add(Value(_addGroup, "@EventType", key.EventType));
+            parameters.Add(Value(_addGroup, "@Outcome", key.Outcome));
+            parameters.Add(Value(_addGroup, "@Error", key.Error));
+            parameters.Add(Value(_addGroup, "@ActorType", key.ActorType));
+            parameters.Add(Value(_addGroup, "@ActorKey", key.ActorKey));
             parameters.Add(_guidColumn.Mapping.CreateParameter(_addGroup, "@ProjectId", group.ProjectId, nullable: false));
             parameters.Add(_guidColumn.Mapping.CreateParameter(_addGroup, "@ActorId", group.ActorId, nullable: true));
-            parameters.Add(Text(_addGroup, "@ActorName", group.ActorName));
+            parameters.Add(Value(_addGroup, "@ActorName", group.ActorName));
             parameters.Add(Value(_addGroup, "@Count", group.Count));
             parameters.Add(_timeColumn.Mapping.CreateParameter(_addGroup, "@LastAt", group.LastAt, nullable: false));
             _addGroup.ExecuteNonQuery();
@@ -248,7 +248,7 @@ internal sealed class AuditBatchInsert : IDisposable
             count.Parameters.Clear();
             if (count == _countPending[0])
             {
-                count.Parameters.Add(Text(count, "@tallied", tallied));
+                count.Parameters.Add(Value(count, "@tallied", tallied));
             }
 
             Run(count, transaction, batch: null);
@@ -257,8 +257,6 @@ internal sealed class AuditBatchInsert : IDisposable
 
     /// <summary>The transaction of <see cref="CountPending"/> committed: the tally starts again.</summary>
     public void Counted() => _tally?.Clear();
-
-    private static DbParameter Text(DbCommand command, string name, string value) => Value(command, name, value);
 
     private static DbParameter Value(DbCommand command, string name, object value)
     {

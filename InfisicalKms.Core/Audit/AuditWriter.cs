@@ -339,7 +339,7 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
         bool probe = batch is [{ IsProbe: true }];
         try
         {
-            bool leftUsage = Commit(ref connection, records, probe);
+            bool leftUsage = OnConnection(ref connection, c => c.Commit(records, rollBack: probe));
             _lastFailure = null;
             if (!probe)
             {
@@ -398,20 +398,7 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
     {
         try
         {
-            for (bool retried = false; ; retried = true)
-            {
-                try
-                {
-                    connection ??= Connection.Open(_dbFactory);
-                    connection.CountPending();
-                    break;
-                }
-                catch (Exception e) when (!retried && KmsDatabase.IsConnectionLost(e))
-                {
-                    Close(connection);
-                    connection = null;
-                }
-            }
+            OnConnection(ref connection, c => c.CountPending());
 
             Interlocked.Exchange(ref _usageCountDue, long.MaxValue);
             batch.ForEach(p => p.Done.TrySetResult());
@@ -428,26 +415,25 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// Commits (or, for a probe, rolls back) the batch on the writer's connection, opening one when there is none.
+    /// Runs one transaction (a batch, or a count) on the writer's connection, opening one when there is none.
     /// A session the server has since ended (a restart, a terminated backend), whether the writer kept it or the
-    /// driver's pool handed it out again, fails once: the batch was not committed, so it is written again on a
-    /// new connection. Any other failure, or a second one, is the batch's.
+    /// driver's pool handed it out again, fails once: nothing was committed, so the work runs again on a new
+    /// connection. Any other failure, or a second one, is the caller's.
     /// </summary>
-    /// <returns>Whether the batch left key usage to count later.</returns>
-    private bool Commit(ref Connection? connection, List<AuditEvent> records, bool probe)
+    private T OnConnection<T>(ref Connection? connection, Func<Connection, T> work)
     {
         for (bool retried = false; ; retried = true)
         {
             try
             {
                 connection ??= Connection.Open(_dbFactory);
-                return connection.Commit(records, rollBack: probe);
+                return work(connection);
             }
             catch (Exception e) when (!retried && KmsDatabase.IsConnectionLost(e))
             {
                 Close(connection);
                 connection = null;
-                _logger.LogInformation("The audit writer's database session had ended ({Reason}); writing the batch on a new one", KmsDatabase.DriverReason(e));
+                _logger.LogInformation("The audit writer's database session had ended ({Reason}); trying again on a new one", KmsDatabase.DriverReason(e));
             }
         }
     }
@@ -593,13 +579,14 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
             return leftUsage;
         }
 
-        /// <summary>One transaction that counts every batch's pending usage.</summary>
-        public void CountPending()
+        /// <summary>One transaction that counts every batch's pending usage; returns true.</summary>
+        public bool CountPending()
         {
             using DbTransaction transaction = db.Database.GetDbConnection().BeginTransaction();
             insert.CountPending(transaction);
             transaction.Commit();
             insert.Counted();
+            return true;
         }
 
         public void Dispose()
