@@ -37,6 +37,7 @@ internal sealed class AuditBatchInsert : IDisposable
     private readonly DbCommand? _lastSequence;   // SQLite only, like the next two
     private readonly DbCommand? _markPending;
     private readonly DbCommand? _addGroup;
+    private readonly DbCommand? _groupUntallied;
     private readonly DbCommand? _pendingRanges;
     private readonly KeyUsageTally? _tally;
     private readonly DbCommand[] _countPending = [];
@@ -73,6 +74,7 @@ internal sealed class AuditBatchInsert : IDisposable
 
             _countPending = [.. KeyUsageBatchCounts.CountPending.Select(text => Command(connection, text))];
             _addGroup = Command(connection, KeyUsageBatchCounts.AddGroup);
+            _groupUntallied = Command(connection, KeyUsageBatchCounts.GroupUntallied);
             _pendingRanges = Command(connection, KeyUsageBatchCounts.PendingRanges);
             _tally = new KeyUsageTally();
         }
@@ -243,17 +245,17 @@ internal sealed class AuditBatchInsert : IDisposable
             _addGroup.ExecuteNonQuery();
         }
 
+        _groupUntallied!.Parameters.Clear();
+        _groupUntallied.Parameters.Add(Value(_groupUntallied, "@tallied", tallied));
+        Run(_groupUntallied, transaction, batch: null);
         foreach (DbCommand count in _countPending)
         {
-            count.Parameters.Clear();
-            if (count == _countPending[0])
-            {
-                count.Parameters.Add(Value(count, "@tallied", tallied));
-            }
-
             Run(count, transaction, batch: null);
         }
     }
+
+    /// <summary>Groups the usage of the batches committed since the last call into the tally, off the callers' wait.</summary>
+    public void TallyCommitted() => _tally?.GroupCommitted();
 
     /// <summary>The transaction of <see cref="CountPending"/> committed: the tally starts again.</summary>
     public void Counted() => _tally?.Clear();
@@ -270,6 +272,7 @@ internal sealed class AuditBatchInsert : IDisposable
         _lastSequence?.Dispose();
         _markPending?.Dispose();
         _addGroup?.Dispose();
+        _groupUntallied?.Dispose();
         _pendingRanges?.Dispose();
         _deferCounting.Dispose();
         foreach (DbCommand count in _countPending.Concat(_countBatch))

@@ -361,6 +361,7 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
                     p.Done.TrySetResult();
                 }
             });
+            connection!.TallyCommitted();   // after the answers: the callers never wait for it
         }
         catch (Exception e)
         {
@@ -578,6 +579,9 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
             insert.Finished(committed: true);
             return leftUsage;
         }
+
+        /// <summary>Groups the usage of the batches just committed into the writer's tally (SQLite).</summary>
+        public void TallyCommitted() => insert.TallyCommitted();
 
         /// <summary>One transaction that counts every batch's pending usage; returns true.</summary>
         public bool CountPending()

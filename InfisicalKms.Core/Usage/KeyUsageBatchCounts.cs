@@ -62,9 +62,9 @@ internal sealed class KeyUsageBatchCounts(bool postgres)
         """;
 
     /// <summary>
-    /// SQLite: the statements that add every pending range's records to the hourly and daily counts and empty the
-    /// table, through the scratch table of <see cref="CreateGroups"/>. The first takes <c>@tallied</c>: the ranges
-    /// whose groups <see cref="AddGroup"/> has already put there, which it leaves alone.
+    /// SQLite: the statements that add the groups in the scratch table of <see cref="CreateGroups"/> (put there by
+    /// <see cref="AddGroup"/> and <see cref="GroupUntallied"/>) to the hourly and daily counts, and empty it and
+    /// <c>KeyUsagePending</c>. They take no parameter.
     /// </summary>
     public static IReadOnlyList<string> CountPending => SqliteCount;
 
@@ -105,16 +105,14 @@ internal sealed class KeyUsageBatchCounts(bool postgres)
         """;
 
     /// <summary>
-    /// The pending ranges the writer's tally does not hold (<c>@tallied</c>, a JSON array of their <c>After</c>) are
-    /// read once, into one row per key, hour, event type, outcome, error class and actor, beside the tally's own
-    /// rows; the four tables are counted from those rows (a hot key's seconds of records are a handful). Each
-    /// grouping's ProjectId, ActorId and ActorName beside its one max() aggregate are SQLite's bare columns: they
-    /// come from the newest record, so the name is the one it bore, as the trigger keeps it (the other two are the
-    /// same on every record of a group).
+    /// SQLite: the records of the pending ranges the writer's tally does not hold (<c>@tallied</c>, a JSON array of
+    /// their <c>After</c>), read once into the scratch table beside the tally's own groups: one row per key, hour,
+    /// event type, outcome, error class and actor (a hot key's seconds of records are a handful), from which
+    /// <see cref="CountPending"/> counts the four tables. Each grouping's ProjectId, ActorId and ActorName beside
+    /// its one max() aggregate are SQLite's bare columns: they come from the newest record, so the name is the one
+    /// it bore, as the trigger keeps it (the other two are the same on every record of a group).
     /// </summary>
-    private static readonly string[] SqliteCount =
-    [
-        $"""
+    public const string GroupUntallied = $"""
         INSERT INTO temp."KeyUsagePendingGroups"
         SELECT "KeyId", substr(e."CreatedAt", 1, 13) || ':00:00', "EventType", "Outcome",
             CASE WHEN e."Outcome" = 'failure' THEN COALESCE(json_extract(e."Metadata", '$.error'), '') ELSE '' END,
@@ -123,7 +121,10 @@ internal sealed class KeyUsageBatchCounts(bool postgres)
         WHERE p."After" NOT IN (SELECT "value" FROM json_each(@tallied))
             AND "KeyId" IS NOT NULL AND "ProjectId" IS NOT NULL AND "EventType" IN ({EventTypes})
         GROUP BY 1, 2, 3, 4, 5, 6, 7
-        """,
+        """;
+
+    private static readonly string[] SqliteCount =
+    [
         .. new (string Usage, string Actors, string Start, string StartOf)[]
         {
             ("KeyUsageHours", "KeyUsageActorHours", "HourStart", "g.\"HourStart\""),

@@ -29,6 +29,7 @@ namespace InfisicalKms.Core.Usage;
 internal sealed class KeyUsageTally
 {
     private readonly Dictionary<long, Dictionary<GroupKey, Group>> _ranges = [];   // by the range's After
+    private readonly List<(long After, IReadOnlyList<AuditEvent> Records)> _ungrouped = [];   // committed, not yet in _ranges
     private (long After, IReadOnlyList<AuditEvent> Records)? _staged;
 
     /// <summary>
@@ -37,6 +38,7 @@ internal sealed class KeyUsageTally
     /// </summary>
     public (IReadOnlyCollection<KeyValuePair<GroupKey, Group>> Groups, string Tallied) Take(IReadOnlyCollection<long> pending)
     {
+        GroupCommitted();
         var merged = new Dictionary<GroupKey, Group>();
         var tallied = new StringBuilder("[");
         foreach (long after in pending)
@@ -66,18 +68,34 @@ internal sealed class KeyUsageTally
     /// <summary>A batch written into the open transaction, whose range starts after <paramref name="after"/>; held until its commit.</summary>
     public void Stage(long after, IReadOnlyList<AuditEvent> records) => _staged = (after, records);
 
-    /// <summary>The staged batch was committed: its usage joins the tally.</summary>
+    /// <summary>
+    /// The staged batch was committed: its usage joins the tally. Its records are grouped later, by
+    /// <see cref="GroupCommitted"/>, so that the batch's callers need not wait for that.
+    /// </summary>
     public void Committed()
     {
-        if (_staged is not { } staged)
+        if (_staged is { } staged)
         {
-            return;
+            _ungrouped.Add(staged);
+            _staged = null;
+        }
+    }
+
+    /// <summary>Groups the records of the batches committed since the last call (the writer calls it once their callers are answered).</summary>
+    public void GroupCommitted()
+    {
+        foreach ((long after, IReadOnlyList<AuditEvent> records) in _ungrouped)
+        {
+            _ranges[after] = GroupsOf(records);
         }
 
-        _staged = null;
+        _ungrouped.Clear();
+    }
+
+    private static Dictionary<GroupKey, Group> GroupsOf(IReadOnlyList<AuditEvent> records)
+    {
         var groups = new Dictionary<GroupKey, Group>();
-        _ranges[staged.After] = groups;
-        foreach (AuditEvent record in staged.Records)
+        foreach (AuditEvent record in records)
         {
             if (record is not { KeyId: Guid keyId, ProjectId: Guid projectId } || KeyUsageOperations.OfEventType(record.EventType) is null)
             {
@@ -102,6 +120,8 @@ internal sealed class KeyUsageTally
                 groups[key] = one;
             }
         }
+
+        return groups;
     }
 
     /// <summary>The staged batch was rolled back (a probe) or failed.</summary>
@@ -111,6 +131,7 @@ internal sealed class KeyUsageTally
     public void Clear()
     {
         _ranges.Clear();
+        _ungrouped.Clear();
         _staged = null;
     }
 
