@@ -48,8 +48,8 @@ public interface IAuditSink
 /// <para>
 /// Key usage counts (<see cref="Usage.KeyUsageBatchCounts"/>): on SQLite each batch leaves its records to be
 /// counted later, and the writer counts whatever is pending at most <see cref="UsageCountInterval"/> after it was
-/// committed, in a transaction of its own between batches, or at once when a reader of the counts asks
-/// (<see cref="CountUsageAsync"/>), and as it stops. Counting does not hold up the batch's callers, and a failed
+/// committed, between batches, in slices of keys of a transaction each, so that no count holds up the batches
+/// for long; or at once when a reader of the counts asks (<see cref="CountUsageAsync"/>), and as it stops. Counting does not hold up the batch's callers, and a failed
 /// count refuses no operation: the ranges stay pending and are counted at the next try.
 /// </para>
 /// <para>
@@ -77,6 +77,7 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
     private readonly IDbContextFactory<KmsDbContext> _dbFactory;
     private readonly ILogger<AuditWriter> _logger;
     private readonly TimeSpan _commitDelay;
+    private readonly int _usageSliceKeys;
     private readonly Counter<long> _commits;
     private readonly Counter<long> _committedRecords;
     private readonly Counter<long> _refusedRecords;
@@ -98,10 +99,15 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
     {
     }
 
-    /// <summary>With any commit delay, beyond the setting's range: tests hold a batch long enough to watch it.</summary>
-    internal AuditWriter(IDbContextFactory<KmsDbContext> dbFactory, TimeSpan commitDelay, IMeterFactory meters, ILogger<AuditWriter> logger)
+    /// <summary>
+    /// With any commit delay, beyond the setting's range: tests hold a batch long enough to watch it; and with any
+    /// number of keys per slice of a usage count, so that a few keys make a round of several slices.
+    /// </summary>
+    internal AuditWriter(IDbContextFactory<KmsDbContext> dbFactory, TimeSpan commitDelay, IMeterFactory meters, ILogger<AuditWriter> logger,
+        int usageSliceKeys = AuditBatchInsert.DefaultSliceKeys)
     {
         _dbFactory = dbFactory;
+        _usageSliceKeys = usageSliceKeys;
         _commitDelay = commitDelay;
         _logger = logger;
         Meter meter = meters.Create(MeterName);
@@ -391,17 +397,35 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// Counts the usage every batch left pending, in a transaction of its own, and answers the count requests in
-    /// <paramref name="batch"/>. A failure is logged and tried again after <see cref="UsageCountInterval"/>; the
-    /// ranges stay pending, and the records they hold stay written.
+    /// Counts a slice of the pending usage, in a transaction of its own (<see cref="AuditBatchInsert.CountPending"/>);
+    /// the next slice follows the next batch. Count requests in <paramref name="batch"/> are answered once a round
+    /// begun after they came has finished: their slices run back to back. So does the last count of a closing
+    /// writer, until nothing is pending. A failure is logged and tried again after <see cref="UsageCountInterval"/>;
+    /// the ranges stay pending, and the records they hold stay written.
     /// </summary>
     private void CountUsage(ref Connection? connection, List<PendingWrite> batch)
     {
+        bool asked = batch.Any(p => p.IsCountRequest);
+        bool closing;
+        lock (_queue)
+        {
+            closing = _closed;
+        }
+
         try
         {
-            OnConnection(ref connection, c => c.CountPending());
+            UsageSlice slice = OnConnection(ref connection, c => c.CountPending());
+            bool roundSinceAsked = slice.StartedRound;
+            while ((asked && !(slice.RoundDone && roundSinceAsked)) || (closing && !(slice.RoundDone && !slice.PendingLeft)))
+            {
+                slice = OnConnection(ref connection, c => c.CountPending());
+                roundSinceAsked |= slice.StartedRound;
+            }
 
-            Interlocked.Exchange(ref _usageCountDue, long.MaxValue);
+            long next = !slice.RoundDone ? Stopwatch.GetTimestamp()
+                : slice.PendingLeft ? Stopwatch.GetTimestamp() + Ticks(UsageCountInterval)
+                : long.MaxValue;
+            Interlocked.Exchange(ref _usageCountDue, next);
             batch.ForEach(p => p.Done.TrySetResult());
         }
         catch (Exception e)
@@ -427,7 +451,7 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
         {
             try
             {
-                connection ??= Connection.Open(_dbFactory);
+                connection ??= Connection.Open(_dbFactory, _usageSliceKeys);
                 return work(connection);
             }
             catch (Exception e) when (!retried && KmsDatabase.IsConnectionLost(e))
@@ -546,13 +570,13 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
     /// <summary>The writer's context, its connection held open, and the statements prepared on it.</summary>
     private sealed class Connection(KmsDbContext db, AuditBatchInsert insert) : IDisposable
     {
-        public static Connection Open(IDbContextFactory<KmsDbContext> factory)
+        public static Connection Open(IDbContextFactory<KmsDbContext> factory, int usageSliceKeys)
         {
             KmsDbContext db = factory.CreateDbContext();
             try
             {
                 db.Database.OpenConnection();   // opened here, so EF leaves it open between batches
-                return new Connection(db, new AuditBatchInsert(db));
+                return new Connection(db, new AuditBatchInsert(db, usageSliceKeys));
             }
             catch
             {
@@ -583,14 +607,14 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
         /// <summary>Groups the usage of the batches just committed into the writer's tally (SQLite).</summary>
         public void TallyCommitted() => insert.TallyCommitted();
 
-        /// <summary>One transaction that counts every batch's pending usage; returns true.</summary>
-        public bool CountPending()
+        /// <summary>One transaction that counts a slice of the pending usage.</summary>
+        public UsageSlice CountPending()
         {
             using DbTransaction transaction = db.Database.GetDbConnection().BeginTransaction();
-            insert.CountPending(transaction);
+            UsageSlice slice = insert.CountPending(transaction);
             transaction.Commit();
             insert.Counted();
-            return true;
+            return slice;
         }
 
         public void Dispose()

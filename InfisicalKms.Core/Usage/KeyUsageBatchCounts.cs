@@ -19,7 +19,7 @@ namespace InfisicalKms.Core.Usage;
 /// On PostgreSQL the writer counts the batch in its own transaction (<see cref="CountBatch"/>), finding it by
 /// the records' IDs, since another instance may commit records with larger sequences meanwhile. On SQLite it
 /// leaves the batch's range of sequences in <c>KeyUsagePending</c> (<see cref="MarkPending"/>), and counts
-/// every pending range at once a few seconds later (<see cref="CountPending"/>), or sooner when a reader of the
+/// every pending range a few seconds later (<see cref="CountPending"/>), or sooner when a reader of the
 /// counts asks (<see cref="Audit.AuditWriter.CountUsageAsync"/>). Counting each batch touched, for every distinct
 /// key in it, a row and an index entry in each of the four tables: with requests spread over 10,000 keys that
 /// was about 480 pages written to the log per commit, and the writer's thread spent its core writing them
@@ -27,6 +27,14 @@ namespace InfisicalKms.Core.Usage;
 /// key used many times meanwhile costs one row update per table. The writer adds its own batches from the tally
 /// it keeps as they commit (<see cref="KeyUsageTally"/>, <see cref="AddGroup"/>), and reads back only the records
 /// of ranges it did not tally.
+/// </para>
+/// <para>
+/// A round of counting (every range pending when it starts, up to its <c>@last</c>) is counted in slices of keys,
+/// one transaction each, with batches committed between them: counted whole, 3 seconds of requests spread over
+/// 10,000 keys held the write lock, and every batch behind it, for about 270 ms. Each slice counts the keys after
+/// the ranges' <c>CountedThrough</c> up to its own last key (<c>@to</c>; null for the rest) and moves
+/// <c>CountedThrough</c> there (<see cref="AdvanceRound"/>), or, as the last slice, removes the round's ranges
+/// (<see cref="FinishRound"/>). Ranges committed during a round are counted by the next one.
 /// </para>
 /// <para>
 /// The statements group the records exactly as the triggers and the <c>KeyUsageCounts</c> migrations do
@@ -63,8 +71,8 @@ internal sealed class KeyUsageBatchCounts(bool postgres)
 
     /// <summary>
     /// SQLite: the statements that add the groups in the scratch table of <see cref="CreateGroups"/> (put there by
-    /// <see cref="AddGroup"/> and <see cref="GroupUntallied"/>) to the hourly and daily counts, and empty it and
-    /// <c>KeyUsagePending</c>. They take no parameter.
+    /// <see cref="AddGroup"/> and <see cref="GroupUntallied"/>) to the hourly and daily counts, and empty it. They
+    /// take no parameter.
     /// </summary>
     public static IReadOnlyList<string> CountPending => SqliteCount;
 
@@ -94,8 +102,17 @@ internal sealed class KeyUsageBatchCounts(bool postgres)
             "ActorId" TEXT NULL, "ActorName" TEXT NOT NULL, "Count" INTEGER NOT NULL, "LastAt" TEXT NOT NULL)
         """;
 
-    /// <summary>SQLite: the ranges pending, by their <c>After</c>: a count's first read, under the write lock.</summary>
-    public const string PendingRanges = """SELECT "After" FROM "KeyUsagePending" """;
+    /// <summary>
+    /// SQLite: the ranges pending, by their <c>After</c>, with how far a round has counted them (null: not at all):
+    /// a slice's first read, under the write lock.
+    /// </summary>
+    public const string PendingRanges = """SELECT "After", "CountedThrough" FROM "KeyUsagePending" """;
+
+    /// <summary>SQLite: a slice of the round up to <c>@last</c> has counted every key up to <c>@to</c>.</summary>
+    public const string AdvanceRound = """UPDATE "KeyUsagePending" SET "CountedThrough" = @to WHERE "After" <= @last""";
+
+    /// <summary>SQLite: the last slice of the round up to <c>@last</c> has counted the rest of its keys.</summary>
+    public const string FinishRound = """DELETE FROM "KeyUsagePending" WHERE "After" <= @last""";
 
     /// <summary>SQLite: one group of the writer's own tally (<see cref="KeyUsageTally"/>) into the scratch table, before <see cref="CountPending"/>.</summary>
     public const string AddGroup = """
@@ -105,8 +122,9 @@ internal sealed class KeyUsageBatchCounts(bool postgres)
         """;
 
     /// <summary>
-    /// SQLite: the records of the pending ranges the writer's tally does not hold (<c>@tallied</c>, a JSON array of
-    /// their <c>After</c>), read once into the scratch table beside the tally's own groups: one row per key, hour,
+    /// SQLite: the records of the round's ranges (up to <c>@last</c>) that the writer's tally does not hold
+    /// (<c>@tallied</c>, a JSON array of their <c>After</c>), of the slice's keys (after <c>@from</c>, up to
+    /// <c>@to</c> unless it is null), read into the scratch table beside the tally's own groups: one row per key, hour,
     /// event type, outcome, error class and actor (a hot key's seconds of records are a handful), from which
     /// <see cref="CountPending"/> counts the four tables. Each grouping's ProjectId, ActorId and ActorName beside
     /// its one max() aggregate are SQLite's bare columns: they come from the newest record, so the name is the one
@@ -118,7 +136,8 @@ internal sealed class KeyUsageBatchCounts(bool postgres)
             CASE WHEN e."Outcome" = 'failure' THEN COALESCE(json_extract(e."Metadata", '$.error'), '') ELSE '' END,
             "ActorType", COALESCE(e."ActorId", 'name:' || e."ActorName"), "ProjectId", "ActorId", "ActorName", COUNT(*), MAX("CreatedAt")
         FROM "KeyUsagePending" p JOIN "AuditEvents" e ON e."Sequence" > p."After" AND e."Sequence" <= p."Last"
-        WHERE p."After" NOT IN (SELECT "value" FROM json_each(@tallied))
+        WHERE p."After" <= @last AND p."After" NOT IN (SELECT "value" FROM json_each(@tallied))
+            AND "KeyId" > @from AND (@to IS NULL OR "KeyId" <= @to)
             AND "KeyId" IS NOT NULL AND "ProjectId" IS NOT NULL AND "EventType" IN ({EventTypes})
         GROUP BY 1, 2, 3, 4, 5, 6, 7
         """;
@@ -150,7 +169,6 @@ internal sealed class KeyUsageBatchCounts(bool postgres)
             """,
         }),
         """DELETE FROM temp."KeyUsagePendingGroups" """,
-        """DELETE FROM "KeyUsagePending" """,
     ];
 
     private static readonly string[] PostgresCount =

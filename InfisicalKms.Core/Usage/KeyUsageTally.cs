@@ -31,17 +31,25 @@ internal sealed class KeyUsageTally
     private readonly Dictionary<long, Dictionary<GroupKey, Group>> _ranges = [];   // by the range's After
     private readonly List<(long After, IReadOnlyList<AuditEvent> Records)> _ungrouped = [];   // committed, not yet in _ranges
     private (long After, IReadOnlyList<AuditEvent> Records)? _staged;
+    private RoundGroups? _round;   // the round being counted, merged
 
     /// <summary>
-    /// The groups of the tallied ranges among <paramref name="pending"/> (the <c>After</c> of every range still
-    /// pending), merged, and those ranges as a JSON array for <c>json_each</c>.
+    /// The groups of the tallied ranges among <paramref name="ranges"/> (the round's ranges still pending), merged
+    /// and ordered by key as SQLite orders the stored keys, and those ranges as a JSON array for <c>json_each</c>.
+    /// Kept for the round's later slices: a round is known by its last range, and its ranges are not counted
+    /// elsewhere until the round has finished.
     /// </summary>
-    public (IReadOnlyCollection<KeyValuePair<GroupKey, Group>> Groups, string Tallied) Take(IReadOnlyCollection<long> pending)
+    public RoundGroups Round(long last, IReadOnlyCollection<long> ranges)
     {
         GroupCommitted();
+        if (_round is { } round && round.Last == last)
+        {
+            return round;
+        }
+
         var merged = new Dictionary<GroupKey, Group>();
         var tallied = new StringBuilder("[");
-        foreach (long after in pending)
+        foreach (long after in ranges)
         {
             if (!_ranges.TryGetValue(after, out Dictionary<GroupKey, Group>? groups))
             {
@@ -62,7 +70,22 @@ internal sealed class KeyUsageTally
             }
         }
 
-        return (merged, tallied.Append(']').ToString());
+        RoundGroup[] ordered = [.. merged.Select(g => new RoundGroup(StoredKey(g.Key.KeyId), g.Key, g.Value))];
+        Array.Sort(ordered, (a, b) => string.CompareOrdinal(a.StoredKey, b.StoredKey));
+        _round = new RoundGroups(last, tallied.Append(']').ToString(), ordered);
+        return _round;
+    }
+
+    /// <summary>A key as the database stores it and orders it: upper-case text, compared byte by byte.</summary>
+    public static string StoredKey(Guid keyId) => keyId.ToString().ToUpperInvariant();
+
+    /// <summary>Drops the tallied ranges that are no longer pending: another writer on the same file has counted them.</summary>
+    public void Forget(IReadOnlySet<long> pending)
+    {
+        foreach (long after in _ranges.Keys.Where(a => !pending.Contains(a)).ToList())
+        {
+            _ranges.Remove(after);
+        }
     }
 
     /// <summary>A batch written into the open transaction, whose range starts after <paramref name="after"/>; held until its commit.</summary>
@@ -127,13 +150,22 @@ internal sealed class KeyUsageTally
     /// <summary>The staged batch was rolled back (a probe) or failed.</summary>
     public void Discard() => _staged = null;
 
-    /// <summary>A count has committed: every range it found pending is counted, and none is left to this tally.</summary>
-    public void Clear()
+    /// <summary>The last slice of the round up to <paramref name="last"/> has committed: its ranges are counted.</summary>
+    public void Counted(long last)
     {
-        _ranges.Clear();
-        _ungrouped.Clear();
-        _staged = null;
+        foreach (long after in _ranges.Keys.Where(a => a <= last).ToList())
+        {
+            _ranges.Remove(after);
+        }
+
+        _round = null;
     }
+
+    /// <summary>One group of a round, with its key as stored.</summary>
+    internal readonly record struct RoundGroup(string StoredKey, GroupKey Key, Group Group);
+
+    /// <summary>A round's tallied groups in key order, and the ranges they came from (JSON).</summary>
+    internal sealed record RoundGroups(long Last, string Tallied, RoundGroup[] Groups);
 
     internal readonly record struct GroupKey(Guid KeyId, string HourStart, string EventType, string Outcome, string Error, string ActorType, string ActorKey);
 

@@ -157,6 +157,111 @@ public sealed class KeyUsagePendingTests : IAsyncLifetime
         Assert.Equal(new Dictionary<string, long> { ["BadRequest"] = 2 }, report.Usage.Failures);
     }
 
+    [Fact]
+    public async Task RoundOfSeveralSlices_CountsEveryKeyOnce_WithBatchesCommittedBetweenItsSlices()
+    {
+        // Arrange: seven keys, and a writer that counts two keys per transaction, so that a round is four slices.
+        Project project = await _core.CreateProjectAsync("sliced");
+        KmsKey[] keys = await KeysAsync(project, 7);
+        await using AuditWriter writer = NewWriter(usageSliceKeys: 2);
+        var written = keys.ToDictionary(k => k.Id, _ => 0L);
+
+        // Act: one batch after another, each of a few keys, until a batch has been committed in the middle of a
+        // round: some ranges counted through a key, and a newer one not in the round. The deadline bounds a broken writer.
+        bool sawBatchMidRound = false;
+        DateTime deadline = DateTime.UtcNow.AddSeconds(30);
+        for (int i = 0; !sawBatchMidRound && DateTime.UtcNow < deadline; i++)
+        {
+            KmsKey[] used = [keys[i % 7], keys[(i * 3 + 1) % 7]];
+            await writer.WriteAsync([.. used.Select(k => UsageRecords.Of(_core, k, AuditEventTypes.Encrypt, DateTime.UtcNow, Alice))]);
+            Array.ForEach(used, k => written[k.Id]++);
+            sawBatchMidRound = await ScalarAsync("""
+                SELECT EXISTS (SELECT 1 FROM "KeyUsagePending" WHERE "CountedThrough" IS NOT NULL)
+                    AND EXISTS (SELECT 1 FROM "KeyUsagePending" WHERE "CountedThrough" IS NULL) AS "Value"
+                """) == 1;
+        }
+
+        await writer.CountUsageAsync();
+
+        // Assert: every record counted once, in the hours and in the days, and nothing left pending.
+        Assert.True(sawBatchMidRound, "no batch was committed between two slices of a round");
+        foreach (KmsKey key in keys)
+        {
+            Assert.Equal(written[key.Id], await CountedAsync(key));
+            Assert.Equal(written[key.Id], await CountedAsync(key, "KeyUsageActorDays"));
+        }
+
+        Assert.Equal(0, await PendingRangesAsync());
+    }
+
+    [Fact]
+    public async Task RoundLeftBetweenSlicesByACrash_IsFinishedWithoutCountingAKeyTwice()
+    {
+        // Arrange: five keys in key order, two records each. The first key's and the fourth key's older records are
+        // ten days old and first in the chain, for retention to prune in the middle of the round.
+        Project project = await _core.CreateProjectAsync("crashed mid-round");
+        KmsKey[] keys = [.. (await KeysAsync(project, 5)).OrderBy(k => KeyUsageTally.StoredKey(k.Id), StringComparer.Ordinal)];
+        DateTime now = DateTime.UtcNow;
+        AuditEvent[] records =
+        [
+            UsageRecords.Of(_core, keys[0], AuditEventTypes.Encrypt, now.AddDays(-10), Alice),
+            UsageRecords.Of(_core, keys[3], AuditEventTypes.Encrypt, now.AddDays(-10), Alice),
+            .. keys.Select(k => UsageRecords.Of(_core, k, AuditEventTypes.Encrypt, now, Alice)),
+            .. new[] { 1, 2, 4 }.Select(i => UsageRecords.Of(_core, keys[i], AuditEventTypes.Encrypt, now, Alice)),
+        ];
+
+        // A writer's connection commits the batch, then the first slice of its count (two keys), and is gone.
+        await using (KmsDbContext db = await Db())
+        {
+            await db.Database.OpenConnectionAsync();
+            using var insert = new AuditBatchInsert(db, sliceKeys: 2);
+            System.Data.Common.DbConnection connection = db.Database.GetDbConnection();
+            using (System.Data.Common.DbTransaction batch = connection.BeginTransaction())
+            {
+                Assert.True(insert.Write(records, batch));
+                batch.Commit();
+            }
+
+            insert.Finished(committed: true);
+            insert.TallyCommitted();
+            UsageSlice slice;
+            using (System.Data.Common.DbTransaction count = connection.BeginTransaction())
+            {
+                slice = insert.CountPending(count);
+                count.Commit();
+            }
+
+            insert.Counted();
+            Assert.Equal(new UsageSlice(RoundDone: false, StartedRound: true, PendingLeft: false), slice);
+        }
+
+        Assert.Equal(new long[] { 2, 2, 0, 0, 0 }, await CountsAsync(keys));
+
+        // Act: retention prunes a record of a key already counted and one of a key not yet counted; then the next
+        // writer finishes the round from the records.
+        await _core.Services.GetRequiredService<AuditRetention>().PruneAsync(now.AddDays(-5), CancellationToken.None);
+        await using (AuditWriter restarted = NewWriter())
+        {
+            await restarted.CountUsageAsync();
+        }
+
+        // Assert: each key counted once for every record still there, and nothing left pending.
+        Assert.Equal(new long[] { 1, 2, 2, 1, 2 }, await CountsAsync(keys));
+        Assert.Equal(new long[] { 1, 2, 2, 1, 2 }, await CountsAsync(keys, "KeyUsageActorDays"));
+        Assert.Equal(0, await PendingRangesAsync());
+    }
+
+    private async Task<KmsKey[]> KeysAsync(Project project, int count)
+    {
+        var keys = new KmsKey[count];
+        for (int i = 0; i < count; i++)
+        {
+            keys[i] = await _core.CreateKeyAsync(project, $"key-{i}", KeyAlgorithm.Aes256Gcm);
+        }
+
+        return keys;
+    }
+
     private static readonly (Guid Id, string Name) Alice = (Guid.NewGuid(), "alice");
 
     private async Task<(KmsKey Key, UsageQuery Query)> KeyAsync(string name)
@@ -181,12 +286,23 @@ public sealed class KeyUsagePendingTests : IAsyncLifetime
         await transaction.CommitAsync();
     }
 
-    private AuditWriter NewWriter() => new(
+    private AuditWriter NewWriter(int usageSliceKeys = AuditBatchInsert.DefaultSliceKeys) => new(
         _core.Services.GetRequiredService<IDbContextFactory<KmsDbContext>>(), TimeSpan.Zero,
-        _core.Services.GetRequiredService<IMeterFactory>(), NullLogger<AuditWriter>.Instance);
+        _core.Services.GetRequiredService<IMeterFactory>(), NullLogger<AuditWriter>.Instance, usageSliceKeys);
 
-    private Task<long> CountedAsync(KmsKey key) => ScalarAsync(
-        $"""SELECT COALESCE(SUM("Count"), 0) AS "Value" FROM "KeyUsageHours" WHERE "KeyId" = '{key.Id.ToString().ToUpperInvariant()}'""");
+    private Task<long> CountedAsync(KmsKey key, string table = "KeyUsageHours") => ScalarAsync(
+        $"""SELECT COALESCE(SUM("Count"), 0) AS "Value" FROM "{table}" WHERE "KeyId" = '{key.Id.ToString().ToUpperInvariant()}'""");
+
+    private async Task<long[]> CountsAsync(IEnumerable<KmsKey> keys, string table = "KeyUsageHours")
+    {
+        var counts = new List<long>();
+        foreach (KmsKey key in keys)
+        {
+            counts.Add(await CountedAsync(key, table));
+        }
+
+        return [.. counts];
+    }
 
     private Task<long> PendingRangesAsync() => ScalarAsync("""SELECT COUNT(*) AS "Value" FROM "KeyUsagePending" """);
 
