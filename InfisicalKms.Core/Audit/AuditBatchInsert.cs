@@ -34,7 +34,8 @@ internal sealed class AuditBatchInsert : IDisposable
 {
     /// <summary>
     /// Keys per slice of a usage count: with requests spread over 10,000 keys, a slice of 1,000 keys held the write
-    /// lock for about 30 ms where the whole count held it for about 270 ms (bench/README.md, "The hot path").
+    /// lock for 30 ms at the median (90 ms at most) where the whole count held it for about 270 ms
+    /// (bench/README.md, "Usage counts in slices").
     /// </summary>
     public const int DefaultSliceKeys = 1000;
 
