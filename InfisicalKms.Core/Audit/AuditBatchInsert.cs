@@ -250,6 +250,7 @@ internal sealed class AuditBatchInsert : IDisposable
             }
         }
 
+        _tally!.Forget(pending.Select(p => p.After).ToHashSet());
         if (pending.Count == 0)
         {
             _finishedRound = null;
@@ -261,7 +262,6 @@ internal sealed class AuditBatchInsert : IDisposable
         bool started = unfinished.Length == 0;
         long last = started ? pending.Max(p => p.After) : unfinished.Max(p => p.After);
         string from = started ? "" : unfinished[0].Through!;
-        _tally!.Forget(pending.Select(p => p.After).ToHashSet());
         KeyUsageTally.RoundGroups round = _tally.Round(last, [.. pending.Where(p => p.After <= last).Select(p => p.After)]);
 
         (int first, int end, string? to) = Slice(round.Groups, from);
