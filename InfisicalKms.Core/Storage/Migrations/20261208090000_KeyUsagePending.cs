@@ -29,9 +29,11 @@ namespace InfisicalKms.Core.Storage.Migrations;
 [Migration("20261208090000_KeyUsagePending")]
 public sealed class KeyUsagePending : Migration
 {
-    private const string DeleteTrigger = """CREATE TRIGGER "KeyUsage_Delete" AFTER DELETE ON "AuditEvents" """;
+    /// <summary>The head of the usage delete trigger's definition (<see cref="KeyUsageCountProgress"/> makes it again).</summary>
+    internal const string DeleteTrigger = """CREATE TRIGGER "KeyUsage_Delete" AFTER DELETE ON "AuditEvents" """;
 
-    private static readonly string CountedRecord =
+    /// <summary>The delete trigger's condition for a record the counts hold.</summary>
+    internal static readonly string CountedRecord =
         $"""OLD."KeyId" IS NOT NULL AND OLD."ProjectId" IS NOT NULL AND OLD."EventType" IN ({KeyUsageCounts.EventTypeList})""";
 
     /// <summary>Each count table, its start column, and the columns its project index held after those two.</summary>

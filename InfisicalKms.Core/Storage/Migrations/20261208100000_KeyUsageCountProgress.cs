@@ -20,11 +20,6 @@ namespace InfisicalKms.Core.Storage.Migrations;
 [Migration("20261208100000_KeyUsageCountProgress")]
 public sealed class KeyUsageCountProgress : Migration
 {
-    private const string DeleteTrigger = """CREATE TRIGGER "KeyUsage_Delete" AFTER DELETE ON "AuditEvents" """;
-
-    private static readonly string CountedRecord =
-        $"""OLD."KeyId" IS NOT NULL AND OLD."ProjectId" IS NOT NULL AND OLD."EventType" IN ({KeyUsageCounts.EventTypeList})""";
-
     private const string InPendingRange = """p."After" < OLD."Sequence" AND OLD."Sequence" <= p."Last" """;
 
     protected override void Up(MigrationBuilder migrationBuilder)
@@ -32,8 +27,8 @@ public sealed class KeyUsageCountProgress : Migration
         migrationBuilder.Sql("""ALTER TABLE "KeyUsagePending" ADD COLUMN "CountedThrough" TEXT NULL;""");
         migrationBuilder.Sql("""DROP TRIGGER "KeyUsage_Delete";""");
         migrationBuilder.Sql($"""
-            {DeleteTrigger}
-            WHEN {CountedRecord}
+            {KeyUsagePending.DeleteTrigger}
+            WHEN {KeyUsagePending.CountedRecord}
                 AND NOT EXISTS (SELECT 1 FROM "KeyUsagePending" p
                     WHERE {InPendingRange}AND (p."CountedThrough" IS NULL OR OLD."KeyId" > p."CountedThrough"))
             BEGIN
@@ -45,8 +40,8 @@ public sealed class KeyUsageCountProgress : Migration
     {
         migrationBuilder.Sql("""DROP TRIGGER "KeyUsage_Delete";""");
         migrationBuilder.Sql($"""
-            {DeleteTrigger}
-            WHEN {CountedRecord}
+            {KeyUsagePending.DeleteTrigger}
+            WHEN {KeyUsagePending.CountedRecord}
                 AND NOT EXISTS (SELECT 1 FROM "KeyUsagePending" p WHERE {InPendingRange})
             BEGIN
             {KeyUsageCounts.UncountStatements}END;
