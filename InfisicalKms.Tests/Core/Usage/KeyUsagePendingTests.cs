@@ -6,6 +6,8 @@ using InfisicalKms.Core.Storage;
 using InfisicalKms.Core.Usage;
 using InfisicalKms.Tests.TestSupport;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -249,6 +251,34 @@ public sealed class KeyUsagePendingTests : IAsyncLifetime
         Assert.Equal(new long[] { 1, 2, 2, 1, 2 }, await CountsAsync(keys));
         Assert.Equal(new long[] { 1, 2, 2, 1, 2 }, await CountsAsync(keys, "KeyUsageActorDays"));
         Assert.Equal(0, await PendingRangesAsync());
+    }
+
+    [Fact]
+    public async Task ProgressMigration_GoesDownAndUpAgain_AndTheWriterCountsAfterIt()
+    {
+        // Arrange
+        (KmsKey key, _) = await KeyAsync("migrated");
+        const string Column = """SELECT COUNT(*) AS "Value" FROM pragma_table_info('KeyUsagePending') WHERE "name" = 'CountedThrough'""";
+
+        // Act: down to the migration before it, and up again.
+        await MigrateAsync("20261208090000_KeyUsagePending");
+        long columnsDown = await ScalarAsync(Column);
+        await MigrateAsync(null);
+
+        // Assert
+        Assert.Equal(0, columnsDown);
+        Assert.Equal(1, await ScalarAsync(Column));
+        await using AuditWriter writer = NewWriter();
+        await writer.WriteAsync([UsageRecords.Of(_core, key, AuditEventTypes.Encrypt, DateTime.UtcNow, Alice)]);
+        await writer.CountUsageAsync();
+        Assert.Equal(1, await CountedAsync(key));
+        Assert.Equal(0, await PendingRangesAsync());
+    }
+
+    private async Task MigrateAsync(string? target)
+    {
+        await using KmsDbContext db = await Db();
+        await db.GetService<IMigrator>().MigrateAsync(target);
     }
 
     private async Task<KmsKey[]> KeysAsync(Project project, int count)
