@@ -47,10 +47,12 @@ public interface IAuditSink
 /// </para>
 /// <para>
 /// Key usage counts (<see cref="Usage.KeyUsageBatchCounts"/>): on SQLite each batch leaves its records to be
-/// counted later, and the writer counts whatever is pending at most <see cref="UsageCountInterval"/> after it was
-/// committed, between batches, in slices of keys of a transaction each, so that no count holds up the batches
-/// for long; or at once when a reader of the counts asks (<see cref="CountUsageAsync"/>), and as it stops. Counting does not hold up the batch's callers, and a failed
-/// count refuses no operation: the ranges stay pending and are counted at the next try.
+/// counted later. The writer starts a round of counting <see cref="UsageCountInterval"/> after a batch left usage
+/// pending, and counts it between batches in slices of keys, a transaction each, so that no count holds up the
+/// batches for long; batches committed during a round wait for the next. A reader of the counts has the rest
+/// counted at once (<see cref="CountUsageAsync"/>), and so does a writer that stops. Counting does not hold up
+/// the batch's callers, and a failed count refuses no operation: the ranges stay pending and are counted at the
+/// next try.
 /// </para>
 /// <para>
 /// Instruments, on the meter <see cref="MeterName"/> (<c>dotnet-counters monitor --counters InfisicalKms.Audit</c>):
@@ -68,7 +70,7 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
 
     public const string RefusedRecordsCounter = "kms.audit.records.refused";
 
-    /// <summary>How long the usage of committed records may wait to be counted, unless a reader asks sooner.</summary>
+    /// <summary>How long after a batch leaves usage pending a round of counting starts, unless a reader asks sooner.</summary>
     public static readonly TimeSpan UsageCountInterval = TimeSpan.FromSeconds(3);
 
     private const int MaxRecordsPerBatch = 512;
