@@ -55,7 +55,6 @@ internal sealed class AuditBatchInsert : IDisposable
     private readonly DbCommand? _advanceRound;
     private readonly DbCommand? _finishRound;
     private readonly int _sliceKeys;
-    private long? _finishedRound;   // the round the last CountPending finished, until its commit
     private readonly KeyUsageTally? _tally;
     private readonly DbCommand[] _countPending = [];
     private readonly DbCommand[] _countBatch = [];   // PostgreSQL only
@@ -236,7 +235,7 @@ internal sealed class AuditBatchInsert : IDisposable
     /// <see cref="_sliceKeys"/> keys of the batches this writer tallied, and the same keys of any batch it did not
     /// (from the records), or, as the round's last slice, every key left. A round is every range pending when its
     /// first slice ran; one left unfinished (this writer's, or a crashed one's) is finished before another starts.
-    /// Call <see cref="Counted"/> once the transaction has committed.
+    /// The tally lets go of a round's ranges at the next slice, once they are no longer pending.
     /// </summary>
     public UsageSlice CountPending(DbTransaction transaction)
     {
@@ -253,7 +252,6 @@ internal sealed class AuditBatchInsert : IDisposable
         _tally!.Forget(pending.Select(p => p.After).ToHashSet());
         if (pending.Count == 0)
         {
-            _finishedRound = null;
             return new UsageSlice(RoundDone: true, StartedRound: true, PendingLeft: false);
         }
 
@@ -291,7 +289,6 @@ internal sealed class AuditBatchInsert : IDisposable
         }
 
         Run(progress, transaction, batch: null);
-        _finishedRound = to is null ? last : null;
         return new UsageSlice(RoundDone: to is null, started, PendingLeft: to is null && pending.Any(p => p.After > last));
     }
 
@@ -348,16 +345,6 @@ internal sealed class AuditBatchInsert : IDisposable
 
     /// <summary>Groups the usage of the batches committed since the last call into the tally, off the callers' wait.</summary>
     public void TallyCommitted() => _tally?.GroupCommitted();
-
-    /// <summary>The transaction of <see cref="CountPending"/> committed: a round it finished leaves the tally.</summary>
-    public void Counted()
-    {
-        if (_finishedRound is { } last)
-        {
-            _tally?.Counted(last);
-            _finishedRound = null;
-        }
-    }
 
     private static DbParameter Value(DbCommand command, string name, object value)
     {

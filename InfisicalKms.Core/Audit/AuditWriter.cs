@@ -615,7 +615,6 @@ public sealed class AuditWriter : IAuditSink, IAsyncDisposable, IDisposable
             using DbTransaction transaction = db.Database.GetDbConnection().BeginTransaction();
             UsageSlice slice = insert.CountPending(transaction);
             transaction.Commit();
-            insert.Counted();
             return slice;
         }
 

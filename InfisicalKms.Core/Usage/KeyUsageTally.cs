@@ -79,7 +79,7 @@ internal sealed class KeyUsageTally
     /// <summary>A key as the database stores it and orders it: upper-case text, compared byte by byte.</summary>
     public static string StoredKey(Guid keyId) => keyId.ToString().ToUpperInvariant();
 
-    /// <summary>Drops the tallied ranges that are no longer pending: another writer on the same file has counted them.</summary>
+    /// <summary>Drops the tallied ranges that are no longer pending: a round that has finished (this writer's, or another's on the same file) counted them.</summary>
     public void Forget(IReadOnlySet<long> pending)
     {
         foreach (long after in _ranges.Keys.Where(a => !pending.Contains(a)).ToList())
@@ -149,17 +149,6 @@ internal sealed class KeyUsageTally
 
     /// <summary>The staged batch was rolled back (a probe) or failed.</summary>
     public void Discard() => _staged = null;
-
-    /// <summary>The last slice of the round up to <paramref name="last"/> has committed: its ranges are counted.</summary>
-    public void Counted(long last)
-    {
-        foreach (long after in _ranges.Keys.Where(a => a <= last).ToList())
-        {
-            _ranges.Remove(after);
-        }
-
-        _round = null;
-    }
 
     /// <summary>One group of a round, with its key as stored.</summary>
     internal readonly record struct RoundGroup(string StoredKey, GroupKey Key, Group Group);
